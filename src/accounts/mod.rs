@@ -1,0 +1,8 @@
+//! The user's accounts: import from CRM exports, identifiers, and the matcher that attaches
+//! detected events to them.
+
+pub mod identifiers;
+pub mod import;
+pub mod matcher;
+
+pub use matcher::{AccountMatch, Matcher};

@@ -1,0 +1,558 @@
+//! Commands (clap derive). The binary's edge: errors become `anyhow` messages here and nowhere else.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use trigger_radar::model::{Lang, TriggerKind};
+use trigger_radar::search::{SearchQuery, Sort};
+use trigger_radar::{App, Config};
+
+#[derive(Parser)]
+#[command(
+    name = "trigger-radar",
+    version,
+    about = "Finds B2B sales trigger events in RU/EN news and scores account readiness"
+)]
+struct Cli {
+    /// Data folder (database, index, radar.toml). Env: TRIGGER_RADAR_DATA. Default: ./data
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    /// Config file (default: DATA/radar.toml when it exists). Env: TRIGGER_RADAR_CONFIG
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `trigger_radar=debug`. Env: RUST_LOG
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Import the bundled demo accounts, crawl the bundled demo feeds, print a summary, serve the UI.
+    Demo {
+        /// Set up and print the summary, then exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+        /// Address to serve on (default: the config's `listen`, 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Write a commented radar.toml with working defaults into the data folder.
+    Init {
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Manage accounts.
+    Accounts {
+        #[command(subcommand)]
+        cmd: AccountsCmd,
+    },
+    /// Crawl every due source once (or all with --all, or one with --source), then exit.
+    Crawl {
+        #[arg(long)]
+        source: Option<String>,
+        /// Crawl every enabled source, due or not.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Run the scheduler, pipeline and web UI until Ctrl-C.
+    Serve {
+        #[arg(long)]
+        listen: Option<String>,
+        /// Seconds between scheduler ticks.
+        #[arg(long, default_value_t = 60)]
+        tick: u64,
+    },
+    /// Full-text search over events (tantivy query syntax; RU/EN stemming).
+    Search {
+        query: String,
+        #[arg(long)]
+        kind: Option<TriggerKind>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Newest first instead of most relevant first.
+        #[arg(long)]
+        by_date: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accounts ranked by readiness, with explanations.
+    Leads {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Detect triggers in a JSONL file of {"id","text","lang"?} lines; writes {"id","triggers":[…]} lines.
+    Detect {
+        /// Input JSONL file (`-` for standard input).
+        #[arg(long)]
+        jsonl: PathBuf,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rebuild the search index from the database.
+    Reindex,
+    /// Health of every source: last run, items, errors, next run.
+    Sources {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Performance benchmarks.
+    Bench {
+        #[command(subcommand)]
+        cmd: BenchCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsCmd {
+    /// Import (upsert) accounts from a CRM CSV export.
+    Import { file: PathBuf },
+    /// List accounts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Ingest throughput of the whole pipeline on a generated corpus.
+    Ingest {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        #[arg(long, default_value_t = 2_000)]
+        accounts: usize,
+        /// Work folder (default: a fresh temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    Ok(Config::load(cli.data.as_deref(), cli.config.as_deref())?)
+}
+
+async fn open(cli: &Cli) -> Result<App> {
+    let cfg = load_config(cli)?;
+    Ok(App::open(cfg).await?)
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match &cli.cmd {
+        Cmd::Demo { no_serve, listen } => demo(&cli, *no_serve, listen.clone()).await,
+        Cmd::Init { force } => init(&cli, *force),
+        Cmd::Accounts {
+            cmd: AccountsCmd::Import { file },
+        } => {
+            let app = open(&cli).await?;
+            let r = app.import_accounts(file).await?;
+            println!(
+                "{}: {} new, {} updated, {} rejected",
+                file.display(),
+                r.inserted,
+                r.updated,
+                r.rejected.len()
+            );
+            for e in &r.rejected {
+                println!("  {e}");
+            }
+            app.rescore().await?;
+            Ok(())
+        }
+        Cmd::Accounts {
+            cmd: AccountsCmd::List { json },
+        } => {
+            let app = open(&cli).await?;
+            let accounts = app.store.accounts().await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&accounts)?);
+            } else {
+                for a in accounts {
+                    println!(
+                        "{:>5}  {:<40} {}",
+                        a.id,
+                        a.name,
+                        a.inn.or(a.domain).unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Crawl { source, all } => {
+            let app = open(&cli).await?;
+            let r = app
+                .crawl(source.as_deref(), !*all && source.is_none(), true)
+                .await?;
+            app.close_indexer()?;
+            for e in &r.source_file_errors {
+                eprintln!("skipped: {e}");
+            }
+            for s in &r.sources {
+                match &s.error {
+                    Some(e) => println!("{:<28} FAILED: {e}", s.source),
+                    None => println!(
+                        "{:<28} {:>5} items, {:>5} new/changed, {:>4} events ({} on accounts)",
+                        s.source, s.items, s.new_or_changed, s.events, s.matched_events
+                    ),
+                }
+            }
+            if r.sources.is_empty() {
+                println!("no source is due (use --all to crawl every source now)");
+            }
+            println!("{} accounts scored", r.scored_accounts);
+            Ok(())
+        }
+        Cmd::Serve { listen, tick } => {
+            let app = Arc::new(open(&cli).await?);
+            serve(
+                app,
+                listen.clone(),
+                Some(std::time::Duration::from_secs(*tick)),
+            )
+            .await
+        }
+        Cmd::Search {
+            query,
+            kind,
+            limit,
+            by_date,
+            json,
+        } => {
+            let app = open(&cli).await?;
+            let q = SearchQuery {
+                text: query.clone(),
+                kind: *kind,
+                limit: *limit,
+                sort: if *by_date {
+                    Sort::Date
+                } else {
+                    Sort::Relevance
+                },
+            };
+            let (total, found) = app.search(&q).await?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"total": total, "events": found})
+                    )?
+                );
+            } else {
+                println!("{total} events");
+                for f in found {
+                    let e = &f.event;
+                    println!(
+                        "[{}] {} {} ({:.2}) {}\n    {}\n    {}",
+                        e.id,
+                        e.published_at.format("%Y-%m-%d"),
+                        e.kind,
+                        e.confidence,
+                        e.companies.join(", "),
+                        e.evidence,
+                        e.url
+                    );
+                }
+            }
+            Ok(())
+        }
+        Cmd::Leads { limit, json } => {
+            let app = open(&cli).await?;
+            let leads = app.leads(*limit).await?;
+            if *json {
+                let v: Vec<_> = leads
+                    .iter()
+                    .map(|(a, r)| serde_json::json!({"account": a, "readiness": r}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_leads(&leads);
+            }
+            Ok(())
+        }
+        Cmd::Detect { jsonl, out } => {
+            let cfg = load_config(&cli)?;
+            let detector =
+                trigger_radar::detect::Detector::with_rule_files(&cfg.detect.rule_files)?;
+            detect_jsonl(&detector, jsonl, out.as_deref())
+        }
+        Cmd::Reindex => {
+            let app = open(&cli).await?;
+            let n = app.reindex(true).await?;
+            app.close_indexer()?;
+            println!("reindexed {n} events");
+            Ok(())
+        }
+        Cmd::Sources { json } => {
+            let app = open(&cli).await?;
+            let (specs, errors) = app.sources();
+            app.store.sync_sources(&specs).await?;
+            let health = app.store.source_health().await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&health)?);
+            } else {
+                for h in health {
+                    println!(
+                        "{:<28} {:<6} last run {:<20} items {:>5} new {:>5} failures {} next {}{}",
+                        h.name,
+                        h.last_status.as_deref().unwrap_or("never"),
+                        h.last_run_at
+                            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                            .unwrap_or_default(),
+                        h.items_seen,
+                        h.items_new,
+                        h.consecutive_failures,
+                        h.next_run_at.format("%Y-%m-%d %H:%M"),
+                        h.last_error
+                            .map(|e| format!("\n    last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            for e in errors {
+                eprintln!("source file problem: {e}");
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Ingest {
+                    items,
+                    accounts,
+                    dir,
+                    json,
+                },
+        } => {
+            let tmp;
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => {
+                    tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
+                    tmp.path().to_path_buf()
+                }
+            };
+            let r = trigger_radar::bench::ingest(&dir, *items, *accounts, true).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init(cli: &Cli, force: bool) -> Result<()> {
+    let path = match &cli.config {
+        Some(p) => p.clone(),
+        None => cli
+            .data
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("data"))
+            .join("radar.toml"),
+    };
+    if path.exists() && !force {
+        bail!(
+            "{} already exists (use --force to overwrite it)",
+            path.display()
+        );
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&path, trigger_radar::config::DEFAULT_TOML)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn print_leads(
+    leads: &[(
+        trigger_radar::model::Account,
+        trigger_radar::model::Readiness,
+    )],
+) {
+    if leads.is_empty() {
+        println!("no scored accounts yet: import accounts and crawl first");
+    }
+    for (i, (a, r)) in leads.iter().enumerate() {
+        println!(
+            "{:>2}. {:>3} {:<5} {}",
+            i + 1,
+            r.score,
+            r.band.as_str(),
+            a.name
+        );
+        println!("       why now: {}", r.why_now);
+        for c in r.contributions.iter().skip(1).take(3) {
+            println!(
+                "       + {:<16} {:>3.0}%  {}",
+                c.kind.as_str(),
+                c.value * 100.0,
+                c.evidence.chars().take(100).collect::<String>()
+            );
+        }
+    }
+}
+
+async fn demo(cli: &Cli, no_serve: bool, listen: Option<String>) -> Result<()> {
+    let data = cli.data.clone().unwrap_or_else(|| PathBuf::from("data"));
+    println!("Trigger Radar demo: data folder {}", data.display());
+    let run = trigger_radar::demo::run(&data, true).await?;
+    let stats = run.app.store.stats().await?;
+    println!(
+        "accounts: {} imported ({} new, {} updated, {} rejected)",
+        run.import.inserted + run.import.updated,
+        run.import.inserted,
+        run.import.updated,
+        run.import.rejected.len()
+    );
+    println!(
+        "documents read: {} ({} new or changed) from {} sources",
+        run.crawl.items(),
+        run.crawl.new_documents(),
+        run.crawl.sources.len()
+    );
+    println!(
+        "events found: {} (in store: {}), accounts matched: {}",
+        run.crawl.events(),
+        stats.events,
+        stats.matched_accounts
+    );
+    println!("\nTop hot accounts:");
+    print_leads(&run.top);
+    run.app.close_indexer()?;
+    if no_serve {
+        return Ok(());
+    }
+    serve(Arc::new(run.app), listen, None).await
+}
+
+async fn serve(
+    app: Arc<App>,
+    listen: Option<String>,
+    tick: Option<std::time::Duration>,
+) -> Result<()> {
+    let addr = listen.unwrap_or_else(|| app.config.listen.clone());
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {addr} (is another instance running? use --listen)")
+        })?;
+    println!("\nWeb UI: http://{addr}/   (Ctrl-C to stop)");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler =
+        tick.map(|t| tokio::spawn(trigger_radar::schedule::run(app.clone(), t, stop_rx)));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    trigger_radar::web::serve(app.clone(), listener, shutdown).await?;
+    let _ = stop_tx.send(true);
+    if let Some(s) = scheduler {
+        let _ = s.await;
+    }
+    app.close_indexer()?;
+    Ok(())
+}
+
+/// One input line of `detect --jsonl`.
+#[derive(serde::Deserialize)]
+struct DetectIn {
+    id: serde_json::Value,
+    text: String,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+fn detect_jsonl(
+    detector: &trigger_radar::detect::Detector,
+    input: &Path,
+    out: Option<&Path>,
+) -> Result<()> {
+    let reader: Box<dyn BufRead> = if input == Path::new("-") {
+        Box::new(std::io::BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(input)
+                .with_context(|| format!("cannot open {}", input.display()))?,
+        ))
+    };
+    let mut writer: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    };
+    let mut bad = 0usize;
+    for (n, line) in reader.lines().enumerate() {
+        let line =
+            line.with_context(|| format!("{}: cannot read line {}", input.display(), n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: DetectIn = match serde_json::from_str(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                bad += 1;
+                eprintln!(
+                    "{}:{}: skipped: {e} (expected {{\"id\", \"text\", \"lang\"?}})",
+                    input.display(),
+                    n + 1
+                );
+                continue;
+            }
+        };
+        let lang = rec
+            .lang
+            .as_deref()
+            .and_then(Lang::parse)
+            .unwrap_or_else(|| trigger_radar::extract::lang::detect(&rec.text, None));
+        let triggers = trigger_radar::detect::predictions(detector, &rec.text, lang);
+        serde_json::to_writer(
+            &mut writer,
+            &serde_json::json!({ "id": rec.id, "triggers": triggers }),
+        )?;
+        writer.write_all(b"\n")?;
+    }
+    writer.flush()?;
+    if bad > 0 {
+        eprintln!("{bad} lines skipped");
+    }
+    Ok(())
+}

@@ -1,0 +1,348 @@
+//! `radar.toml` and its environment overrides: one struct, defaults that work, validated at start-up.
+//! Every key is documented in `docs/configuration.md`; `trigger-radar init` writes the same file
+//! commented.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config value {key} is not valid: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Home of the database, the index and `radar.toml`; other relative paths resolve against it.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or a plain path; relative paths are under `data_dir`.
+    pub database_url: String,
+    /// The tantivy index directory.
+    pub index_dir: PathBuf,
+    /// Folders with `*.toml` source definitions (searched recursively).
+    pub sources_dirs: Vec<PathBuf>,
+    /// Address the web UI and API listen on.
+    pub listen: String,
+    pub fetch: FetchConfig,
+    pub detect: DetectConfig,
+    pub score: ScoreConfig,
+    pub index: IndexConfig,
+}
+
+/// The polite HTTP client.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Contact sent in the User-Agent so site owners can reach the operator.
+    pub contact: String,
+    pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    /// Bodies larger than this are cut off and the fetch fails.
+    pub max_body_bytes: usize,
+}
+
+/// Detection.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectConfig {
+    /// Extra rule files (same format as the built-in ones) loaded after them.
+    pub rule_files: Vec<PathBuf>,
+    /// Events below this confidence are stored but do not enter the score.
+    pub min_confidence: f32,
+}
+
+/// Readiness score (DESIGN §6).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScoreConfig {
+    /// Weight per trigger kind (0–1); kinds not listed use `default_weight`.
+    pub weights: BTreeMap<String, f32>,
+    pub default_weight: f32,
+    /// Half-life in days per kind; kinds not listed use `default_half_life_days`.
+    pub half_life_days: BTreeMap<String, f32>,
+    pub default_half_life_days: f32,
+    /// Score at or above which an account is hot / warm.
+    pub hot: u8,
+    pub warm: u8,
+    /// Kinds that cap the score (risk events) and the cap.
+    pub risk_kinds: Vec<String>,
+    pub risk_cap: u8,
+    /// Ideal customer profile; empty lists match everything.
+    pub icp: IcpConfig,
+    /// Compute ages against this instant instead of now (RFC 3339); the demo sets it to its data's date.
+    pub as_of: Option<String>,
+}
+
+/// Ideal customer profile used for `fit`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IcpConfig {
+    pub industries: Vec<String>,
+    pub regions: Vec<String>,
+    pub min_employees: Option<i64>,
+    /// Fit given for each unmet criterion (multiplied).
+    pub miss_factor: f32,
+}
+
+/// tantivy indexing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IndexConfig {
+    /// Writer memory budget in MB (tantivy needs ≥ 15 MB per indexing thread).
+    pub writer_memory_mb: usize,
+    /// Commit after this many added documents (and at the end of every crawl).
+    pub commit_every: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("data"),
+            database_url: "radar.db".into(),
+            index_dir: PathBuf::from("index"),
+            sources_dirs: vec![PathBuf::from("sources")],
+            listen: "127.0.0.1:8080".into(),
+            fetch: FetchConfig::default(),
+            detect: DetectConfig::default(),
+            score: ScoreConfig::default(),
+            index: IndexConfig::default(),
+        }
+    }
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            contact: "admin@example.invalid".into(),
+            timeout_secs: 30,
+            connect_timeout_secs: 10,
+            max_body_bytes: 10 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for ScoreConfig {
+    fn default() -> Self {
+        let weights = [
+            ("acquisition", 0.9),
+            ("reorganization", 0.6),
+            ("new_facility", 0.85),
+            ("expansion", 0.7),
+            ("closure", 0.4),
+            ("contract_won", 0.6),
+            ("contract_lost", 0.8),
+            ("executive_hire", 0.8),
+            ("executive_departure", 0.5),
+            ("funding", 0.75),
+            ("ipo", 0.6),
+            ("hiring_surge", 0.7),
+            ("layoffs", 0.4),
+            ("insolvency", 0.0),
+            ("legal_risk", 0.1),
+            ("product_launch", 0.5),
+            ("partnership", 0.5),
+            ("tech_change", 0.75),
+        ];
+        let half = [
+            ("acquisition", 120.0),
+            ("new_facility", 180.0),
+            ("executive_hire", 90.0),
+            ("funding", 120.0),
+            ("hiring_surge", 30.0),
+            ("contract_lost", 60.0),
+        ];
+        ScoreConfig {
+            weights: weights.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            default_weight: 0.5,
+            half_life_days: half.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            default_half_life_days: 90.0,
+            hot: 60,
+            warm: 30,
+            risk_kinds: vec!["insolvency".into()],
+            risk_cap: 20,
+            icp: IcpConfig::default(),
+            as_of: None,
+        }
+    }
+}
+
+impl Default for IcpConfig {
+    fn default() -> Self {
+        IcpConfig {
+            industries: Vec::new(),
+            regions: Vec::new(),
+            min_employees: None,
+            miss_factor: 0.6,
+        }
+    }
+}
+
+impl Default for IndexConfig {
+    fn default() -> Self {
+        IndexConfig {
+            writer_memory_mb: 50,
+            commit_every: 5_000,
+        }
+    }
+}
+
+impl Config {
+    /// Loads `file` (or `DATA/radar.toml` when it exists), applies `TRIGGER_RADAR_*` environment
+    /// overrides, resolves relative paths and validates.
+    pub fn load(data_dir: Option<&Path>, file: Option<&Path>) -> Result<Config, ConfigError> {
+        let explicit = data_dir
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("TRIGGER_RADAR_DATA").map(PathBuf::from));
+        let home = explicit.clone().unwrap_or_else(|| PathBuf::from("data"));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("TRIGGER_RADAR_CONFIG").map(PathBuf::from))
+            .or_else(|| {
+                let p = home.join("radar.toml");
+                p.exists().then_some(p)
+            });
+        let mut cfg = match &file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        // --data (or TRIGGER_RADAR_DATA) wins over the file's data_dir, so instances can share a file.
+        if let Some(d) = explicit {
+            cfg.data_dir = d;
+        } else if file.is_none() {
+            cfg.data_dir = home;
+        }
+        cfg.apply_env();
+        cfg.resolve();
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// A default configuration rooted at `data_dir` (tests and the demo use this).
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        let mut cfg = Config {
+            data_dir: data_dir.to_path_buf(),
+            ..Config::default()
+        };
+        cfg.resolve();
+        cfg
+    }
+
+    fn apply_env(&mut self) {
+        if let Ok(v) = std::env::var("TRIGGER_RADAR_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Ok(v) = std::env::var("TRIGGER_RADAR_LISTEN") {
+            self.listen = v;
+        }
+        if let Ok(v) = std::env::var("TRIGGER_RADAR_CONTACT") {
+            self.fetch.contact = v;
+        }
+    }
+
+    fn resolve(&mut self) {
+        let base = self.data_dir.clone();
+        let abs = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        self.index_dir = abs(&self.index_dir);
+        if !self.database_url.contains("://") {
+            let p = abs(Path::new(&self.database_url));
+            self.database_url = format!("sqlite://{}", p.display());
+        }
+        // sources_dirs stay relative to the working directory: they are the user's own files,
+        // usually kept in the repository next to radar.toml rather than in the data folder.
+    }
+
+    /// Checks values that would otherwise fail late.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| ConfigError::Invalid {
+            key: key.into(),
+            message: message.into(),
+        };
+        if self.database_url.contains("://") && !self.database_url.starts_with("sqlite://") {
+            return Err(bad(
+                "database_url",
+                "only sqlite:// (or a file path) is supported in this version",
+            ));
+        }
+        if self.index.writer_memory_mb < 15 {
+            return Err(bad("index.writer_memory_mb", "must be at least 15"));
+        }
+        if self.score.warm > self.score.hot {
+            return Err(bad("score.warm", "must not exceed score.hot"));
+        }
+        for k in self
+            .score
+            .weights
+            .keys()
+            .chain(self.score.half_life_days.keys())
+        {
+            k.parse::<crate::model::TriggerKind>()
+                .map_err(|e| bad("score.weights / score.half_life_days", &e.to_string()))?;
+        }
+        if let Some(a) = &self.score.as_of {
+            chrono::DateTime::parse_from_rfc3339(a)
+                .map_err(|e| bad("score.as_of", &format!("not RFC 3339: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The SQLite file behind `database_url`.
+    pub fn sqlite_path(&self) -> PathBuf {
+        PathBuf::from(self.database_url.trim_start_matches("sqlite://"))
+    }
+}
+
+/// The commented `radar.toml` that `init` writes; it parses to the defaults.
+pub const DEFAULT_TOML: &str = include_str!("../docs/radar.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_validates() {
+        let cfg: Config = toml::from_str(DEFAULT_TOML).expect("example config parses");
+        assert_eq!(cfg.listen, "127.0.0.1:8080");
+        cfg.validate().expect("valid");
+    }
+
+    #[test]
+    fn unknown_kind_in_weights_is_reported() {
+        let mut cfg = Config::default();
+        cfg.score.weights.insert("merger".into(), 1.0);
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("merger"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_under_data_dir() {
+        let cfg = Config::for_data_dir(Path::new("/tmp/x"));
+        assert_eq!(cfg.database_url, "sqlite:///tmp/x/radar.db");
+        assert_eq!(cfg.index_dir, PathBuf::from("/tmp/x/index"));
+    }
+}

@@ -1,0 +1,362 @@
+//! Trigger detection: rule files (data, `rules/*.toml`) compiled into one multi-pattern regex per
+//! language; each text is folded once per sentence and scanned once; denials, negations and
+//! per-rule exclusions cancel hits; cues set the status; positions give company mentions roles.
+
+pub mod mentions;
+pub mod rules;
+pub mod sentences;
+
+use crate::model::{Document, EventStatus, Lang, Mention, Role, TriggerHit, TriggerKind};
+use crate::text::{fold_for_rules, is_word_char};
+use regex_automata::Input;
+use regex_automata::meta::Regex;
+use rules::{CueKind, LangRules, PatternMeta, RuleError};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+/// Why the detector could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    #[error("cannot read rule file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The compiled detector for every language with rules.
+#[derive(Debug)]
+pub struct Detector {
+    langs: HashMap<Lang, LangRules>,
+}
+
+static AMOUNT: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)(?:[$€£₽]\s?\d[\d\s.,]*(?:\s?(?:billion|million|bn|mln|m|k))?)|(?:\d[\d\s.,]*\s?(?:млрд|млн|тыс\.?|трлн|billion|million|bn)?\.?\s?(?:руб(?:лей|ля|\.)?|₽|долл(?:аров|\.)?|евро|dollars|euros|\$|€))",
+    )
+    .expect("the amount pattern is a valid regex")
+});
+
+/// One pattern match: pattern id and folded-text byte span.
+fn all_matches(
+    re: &Regex,
+    meta: &[(impl Sized, PatternMeta)],
+    text: &str,
+) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos <= text.len() {
+        let Some(m) = re.search(&Input::new(text).range(pos..)) else {
+            break;
+        };
+        let (s, e, pid) = (m.start(), m.end(), m.pattern().as_usize());
+        let pat_text = &text[s..e];
+        let starts_ok = s == 0
+            || !pat_text.chars().next().is_some_and(is_word_char)
+            || !text[..s].chars().next_back().is_some_and(is_word_char);
+        let ends_ok = !meta[pid].1.whole_word_end
+            || !pat_text.chars().next_back().is_some_and(is_word_char)
+            || !text[e..].chars().next().is_some_and(is_word_char);
+        if starts_ok && ends_ok && e > s {
+            out.push((pid, s, e));
+        }
+        // Step one character so overlapping phrases at later positions are still seen.
+        pos = s + text[s..].chars().next().map_or(1, char::len_utf8);
+    }
+    out
+}
+
+impl Detector {
+    /// The built-in RU and EN rules.
+    pub fn builtin() -> Result<Detector, DetectError> {
+        Self::with_rule_files(&[])
+    }
+
+    /// Built-in rules plus the user's rule files.
+    pub fn with_rule_files(paths: &[PathBuf]) -> Result<Detector, DetectError> {
+        let mut extra = Vec::new();
+        for p in paths {
+            let text = std::fs::read_to_string(p).map_err(|source| DetectError::Read {
+                path: p.clone(),
+                source,
+            })?;
+            extra.push((p.display().to_string(), text));
+        }
+        Ok(Detector {
+            langs: rules::load(&extra)?,
+        })
+    }
+
+    /// Every rule-file example: language, text, expected kinds.
+    pub fn examples(&self) -> Vec<(Lang, String, Vec<String>)> {
+        let mut v = Vec::new();
+        for (lang, r) in &self.langs {
+            for (t, k) in &r.examples {
+                v.push((*lang, t.clone(), k.clone()));
+            }
+        }
+        v
+    }
+
+    /// Triggers in a document: its title is read as the first sentence.
+    pub fn detect_document(&self, doc: &Document) -> Vec<TriggerHit> {
+        self.detect(&document_text(doc), doc.lang)
+    }
+
+    /// Triggers in `text`, one per kind (the most confident), in text order.
+    pub fn detect(&self, text: &str, lang: Lang) -> Vec<TriggerHit> {
+        let Some(rules) = self.langs.get(&lang) else {
+            return Vec::new();
+        };
+        let mut best: HashMap<TriggerKind, TriggerHit> = HashMap::new();
+        for (s_start, s_end) in sentences::split(text) {
+            let sentence = &text[s_start..s_end];
+            for hit in detect_sentence(rules, sentence, s_start) {
+                match best.get(&hit.kind) {
+                    Some(prev) if prev.confidence >= hit.confidence => {}
+                    _ => {
+                        best.insert(hit.kind, hit);
+                    }
+                }
+            }
+        }
+        let mut hits: Vec<TriggerHit> = best.into_values().collect();
+        hits.sort_by_key(|h| (h.evidence_start, h.kind));
+        hits
+    }
+}
+
+/// One trigger in the `detect --jsonl` output (the format `shared/eval/score.py` reads; extra
+/// fields are ignored by it and useful to people).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Prediction {
+    pub kind: TriggerKind,
+    pub confidence: f32,
+    pub status: EventStatus,
+    pub evidence: String,
+    /// Byte offsets of the evidence in the input text.
+    pub start: usize,
+    pub end: usize,
+    pub cue: String,
+    pub companies: Vec<Mention>,
+    pub amounts: Vec<String>,
+}
+
+/// Detects and shapes the result for JSONL output.
+pub fn predictions(d: &Detector, text: &str, lang: Lang) -> Vec<Prediction> {
+    d.detect(text, lang)
+        .into_iter()
+        .map(|h| Prediction {
+            kind: h.kind,
+            confidence: h.confidence,
+            status: h.status,
+            evidence: h.evidence,
+            start: h.evidence_start,
+            end: h.evidence_end,
+            cue: h.cue,
+            companies: h.mentions,
+            amounts: h.amounts,
+        })
+        .collect()
+}
+
+/// The text detection reads for a document (title, newline, body); evidence offsets refer to it.
+pub fn document_text(doc: &Document) -> String {
+    format!("{}\n{}", doc.title, doc.text)
+}
+
+fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<TriggerHit> {
+    let folded = fold_for_rules(sentence);
+    let hits = all_matches(&rules.triggers, &rules.trigger_meta, &folded.text);
+    if hits.is_empty() {
+        return Vec::new();
+    }
+    let cues: Vec<(CueKind, usize, usize)> =
+        all_matches(&rules.cues, &rules.cue_meta, &folded.text)
+            .into_iter()
+            .map(|(pid, s, e)| (rules.cue_meta[pid].0, s, e))
+            .collect();
+    if cues.iter().any(|c| c.0 == CueKind::Denial) {
+        return Vec::new();
+    }
+    let status = if cues.iter().any(|c| c.0 == CueKind::Rumoured) {
+        EventStatus::Rumoured
+    } else if cues.iter().any(|c| c.0 == CueKind::Planned) {
+        EventStatus::Planned
+    } else if cues.iter().any(|c| c.0 == CueKind::Completed) {
+        EventStatus::Completed
+    } else {
+        EventStatus::Announced
+    };
+    let status_factor = match status {
+        EventStatus::Rumoured => 0.5,
+        EventStatus::Planned => 0.85,
+        _ => 1.0,
+    };
+    let question = if sentence.trim_end_matches(['»', '"', ')']).ends_with('?') {
+        0.5
+    } else {
+        1.0
+    };
+    let spans = mentions::find(sentence);
+    let amounts: Vec<String> = AMOUNT
+        .find_iter(sentence)
+        .map(|m| m.as_str().trim().to_string())
+        .filter(|a| a.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    let mut out: Vec<TriggerHit> = Vec::new();
+    for (pid, hs, he) in hits {
+        let rule_idx = rules.trigger_meta[pid].0;
+        let rule = &rules.rules[rule_idx];
+        let negated = cues.iter().any(|&(k, _, ce)| {
+            k == CueKind::Negation
+                && ce <= hs
+                && folded.text[ce..hs].chars().count() <= rules.negation_window
+        });
+        let excluded = cues
+            .iter()
+            .any(|&(k, _, _)| k == CueKind::Exclude(rule_idx));
+        if negated || excluded || out.iter().any(|h| h.kind == rule.kind) {
+            continue;
+        }
+        let cue_start = folded.original(hs);
+        let cue_end = folded.original(he);
+        let mentions: Vec<Mention> = spans
+            .iter()
+            .filter(|m| m.end <= cue_start || m.start >= cue_end)
+            .map(|m| {
+                let role = match rule.roles {
+                    None => Role::Subject,
+                    Some(r) if m.end <= cue_start => r.before,
+                    Some(r) => r.after,
+                };
+                Mention {
+                    name: sentence[m.start..m.end].to_string(),
+                    role,
+                    start: offset + m.start,
+                    end: offset + m.end,
+                }
+            })
+            .collect();
+        let org_factor = if mentions.is_empty() { 0.8 } else { 1.0 };
+        let confidence = (rule.confidence * status_factor * question * org_factor).clamp(0.0, 1.0);
+        out.push(TriggerHit {
+            kind: rule.kind,
+            status,
+            confidence: (confidence * 100.0).round() / 100.0,
+            evidence: sentence.to_string(),
+            evidence_start: offset,
+            evidence_end: offset + sentence.len(),
+            cue: sentence[cue_start..cue_end].to_string(),
+            mentions,
+            amounts: amounts.clone(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(d: &Detector, text: &str, lang: Lang) -> Vec<String> {
+        let mut k: Vec<String> = d
+            .detect(text, lang)
+            .into_iter()
+            .map(|h| h.kind.to_string())
+            .collect();
+        k.sort();
+        k
+    }
+
+    /// Every example in the rule files holds: the set of kinds found equals the set expected.
+    #[test]
+    fn rule_file_examples_hold() {
+        let d = Detector::builtin().expect("built-in rules compile");
+        let mut failures = Vec::new();
+        let examples = d.examples();
+        assert!(examples.len() >= 20, "rule files carry examples");
+        for (lang, text, expected) in examples {
+            let mut expected = expected.clone();
+            expected.sort();
+            let got = kinds(&d, &text, lang);
+            if got != expected {
+                failures.push(format!(
+                    "[{}] {text}\n   expected {expected:?}, got {got:?}",
+                    lang.as_str()
+                ));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} examples fail:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+
+    #[test]
+    fn evidence_offsets_point_into_text() {
+        let d = Detector::builtin().unwrap();
+        let text = "Рынок рос.\nПАО «Вестор» приобрело 51% акций ООО «Кедрон» за 2 млрд руб.";
+        let hits = d.detect(text, Lang::Ru);
+        let h = hits
+            .iter()
+            .find(|h| h.kind == TriggerKind::Acquisition)
+            .expect("acquisition");
+        assert_eq!(&text[h.evidence_start..h.evidence_end], h.evidence);
+        assert!(h.evidence.starts_with("ПАО «Вестор»"));
+        let roles: Vec<(&str, Role)> = h
+            .mentions
+            .iter()
+            .map(|m| (m.name.as_str(), m.role))
+            .collect();
+        assert!(roles.contains(&("Вестор", Role::Acquirer)), "{roles:?}");
+        assert!(roles.contains(&("Кедрон", Role::Target)), "{roles:?}");
+        assert!(
+            h.amounts.iter().any(|a| a.contains("2 млрд руб")),
+            "{:?}",
+            h.amounts
+        );
+    }
+
+    #[test]
+    fn bad_user_rule_names_file_and_pattern() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mine.toml");
+        std::fs::write(
+            &p,
+            "language='en'\n[[rule]]\nkind='funding'\npatterns=['raise(d']\n",
+        )
+        .unwrap();
+        let e = Detector::with_rule_files(&[p]).unwrap_err().to_string();
+        assert!(e.contains("mine.toml") && e.contains("raise(d"), "{e}");
+        let p2 = dir.path().join("kind.toml");
+        std::fs::write(
+            &p2,
+            "language='en'\n[[rule]]\nkind='merger'\npatterns=['x']\n",
+        )
+        .unwrap();
+        let e = Detector::with_rule_files(&[p2]).unwrap_err().to_string();
+        assert!(e.contains("merger"), "{e}");
+    }
+
+    #[test]
+    fn user_rule_file_adds_a_phrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("mine.toml");
+        std::fs::write(
+            &p,
+            "language='en'\n[[rule]]\nkind='tech_change'\nconfidence=0.9\npatterns=['rolls out quantumledger']\n",
+        )
+        .unwrap();
+        let text = "Zentrix Corp rolls out QuantumLedger across its plants.";
+        let base = Detector::builtin().unwrap();
+        assert!(!kinds(&base, text, Lang::En).contains(&"tech_change".to_string()));
+        let d = Detector::with_rule_files(&[p]).unwrap();
+        assert!(kinds(&d, text, Lang::En).contains(&"tech_change".to_string()));
+    }
+}

@@ -1,0 +1,387 @@
+//! The shared nouns of the pipeline: what flows from one stage to the next.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A trigger kind of the v1 taxonomy (DESIGN §5). Snake-case names are stable in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    Acquisition,
+    Reorganization,
+    NewFacility,
+    Expansion,
+    Closure,
+    ContractWon,
+    ContractLost,
+    ExecutiveHire,
+    ExecutiveDeparture,
+    Funding,
+    Ipo,
+    HiringSurge,
+    Layoffs,
+    Insolvency,
+    LegalRisk,
+    ProductLaunch,
+    Partnership,
+    TechChange,
+}
+
+impl TriggerKind {
+    /// Every kind, in taxonomy order.
+    pub const ALL: [TriggerKind; 18] = [
+        Self::Acquisition,
+        Self::Reorganization,
+        Self::NewFacility,
+        Self::Expansion,
+        Self::Closure,
+        Self::ContractWon,
+        Self::ContractLost,
+        Self::ExecutiveHire,
+        Self::ExecutiveDeparture,
+        Self::Funding,
+        Self::Ipo,
+        Self::HiringSurge,
+        Self::Layoffs,
+        Self::Insolvency,
+        Self::LegalRisk,
+        Self::ProductLaunch,
+        Self::Partnership,
+        Self::TechChange,
+    ];
+
+    /// The stable snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Acquisition => "acquisition",
+            Self::Reorganization => "reorganization",
+            Self::NewFacility => "new_facility",
+            Self::Expansion => "expansion",
+            Self::Closure => "closure",
+            Self::ContractWon => "contract_won",
+            Self::ContractLost => "contract_lost",
+            Self::ExecutiveHire => "executive_hire",
+            Self::ExecutiveDeparture => "executive_departure",
+            Self::Funding => "funding",
+            Self::Ipo => "ipo",
+            Self::HiringSurge => "hiring_surge",
+            Self::Layoffs => "layoffs",
+            Self::Insolvency => "insolvency",
+            Self::LegalRisk => "legal_risk",
+            Self::ProductLaunch => "product_launch",
+            Self::Partnership => "partnership",
+            Self::TechChange => "tech_change",
+        }
+    }
+
+    /// A short human label for pages and the "why now" line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Acquisition => "M&A",
+            Self::Reorganization => "reorganization",
+            Self::NewFacility => "new facility",
+            Self::Expansion => "expansion",
+            Self::Closure => "closure",
+            Self::ContractWon => "contract won",
+            Self::ContractLost => "lost a key client",
+            Self::ExecutiveHire => "new executive",
+            Self::ExecutiveDeparture => "executive left",
+            Self::Funding => "funding",
+            Self::Ipo => "IPO",
+            Self::HiringSurge => "hiring surge",
+            Self::Layoffs => "layoffs",
+            Self::Insolvency => "insolvency",
+            Self::LegalRisk => "legal risk",
+            Self::ProductLaunch => "product launch",
+            Self::Partnership => "partnership",
+            Self::TechChange => "tech change",
+        }
+    }
+}
+
+impl fmt::Display for TriggerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error for a kind name that is not in the taxonomy.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "unknown trigger kind `{0}` (expected one of: acquisition, new_facility, executive_hire, … see DESIGN §5)"
+)]
+pub struct UnknownKind(pub String);
+
+impl FromStr for TriggerKind {
+    type Err = UnknownKind;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == s)
+            .ok_or(UnknownKind(s))
+    }
+}
+
+/// How certain the reported fact is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    Rumoured,
+    Planned,
+    Announced,
+    Completed,
+    Denied,
+}
+
+impl EventStatus {
+    /// The stable snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rumoured => "rumoured",
+            Self::Planned => "planned",
+            Self::Announced => "announced",
+            Self::Completed => "completed",
+            Self::Denied => "denied",
+        }
+    }
+}
+
+impl FromStr for EventStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "rumoured" => Ok(Self::Rumoured),
+            "planned" => Ok(Self::Planned),
+            "announced" => Ok(Self::Announced),
+            "completed" => Ok(Self::Completed),
+            "denied" => Ok(Self::Denied),
+            other => Err(format!("unknown event status `{other}`")),
+        }
+    }
+}
+
+/// The part a company plays in an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The company the event happens to (opens the plant, hires the CEO, loses the client).
+    Subject,
+    /// The buyer in an acquisition.
+    Acquirer,
+    /// The company bought, or the other side of a contract or partnership.
+    Target,
+}
+
+impl Role {
+    /// The stable snake-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Subject => "subject",
+            Self::Acquirer => "acquirer",
+            Self::Target => "target",
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "subject" => Ok(Self::Subject),
+            "acquirer" => Ok(Self::Acquirer),
+            "target" => Ok(Self::Target),
+            other => Err(format!("unknown role `{other}`")),
+        }
+    }
+}
+
+/// Text language; only the two the detector has rules for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Ru,
+    En,
+}
+
+impl Lang {
+    /// ISO 639-1 code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses "ru"/"en" (any case); anything else is `None`.
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ru" | "rus" | "russian" => Some(Lang::Ru),
+            "en" | "eng" | "english" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// One item as a connector read it, before extraction.
+#[derive(Debug, Clone)]
+pub struct RawItem {
+    /// The source's name (its file stem in `sources/`).
+    pub source: String,
+    /// The item's link, or a stable id when it has none.
+    pub url: String,
+    pub title: String,
+    /// Summary or content, possibly HTML.
+    pub body: String,
+    pub published_at: Option<DateTime<Utc>>,
+    /// Language hint from the source definition.
+    pub lang_hint: Option<Lang>,
+}
+
+/// Clean text ready for detection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Document {
+    pub source: String,
+    pub url: String,
+    pub title: String,
+    /// Plain text of the body (no markup).
+    pub text: String,
+    pub lang: Lang,
+    pub published_at: DateTime<Utc>,
+    /// Hex SHA-256 of title + text: a changed document is processed again, an unchanged one is skipped.
+    pub content_hash: String,
+}
+
+/// A company named in an event's evidence sentence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    /// The name as written.
+    pub name: String,
+    pub role: Role,
+    /// Byte offsets in the detected text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One trigger found in a text by the detector.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TriggerHit {
+    pub kind: TriggerKind,
+    pub status: EventStatus,
+    /// 0–1.
+    pub confidence: f32,
+    /// The sentence that states the event.
+    pub evidence: String,
+    /// Byte offsets of the evidence sentence in the detected text.
+    pub evidence_start: usize,
+    pub evidence_end: usize,
+    /// The phrase that fired (for explanations and rule debugging).
+    pub cue: String,
+    /// Company-like mentions in the sentence, with roles.
+    pub mentions: Vec<Mention>,
+    /// Money amounts stated in the sentence, as written.
+    pub amounts: Vec<String>,
+}
+
+/// A sales account imported from the CRM.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Account {
+    pub id: i64,
+    /// The CRM's own id: the upsert key.
+    pub crm_id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub inn: Option<String>,
+    pub ogrn: Option<String>,
+    pub domain: Option<String>,
+    pub ticker: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub industry: Option<String>,
+    pub employees: Option<i64>,
+    pub segment: Option<String>,
+    pub owner: Option<String>,
+}
+
+/// A detected event as stored, with the document it came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    pub id: i64,
+    pub kind: TriggerKind,
+    pub status: EventStatus,
+    pub confidence: f32,
+    pub evidence: String,
+    pub companies: Vec<String>,
+    pub source: String,
+    pub url: String,
+    pub title: String,
+    pub lang: Lang,
+    pub published_at: DateTime<Utc>,
+}
+
+/// An event attached to an account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountEvent {
+    pub event: Event,
+    pub account_id: i64,
+    pub role: Role,
+    pub match_confidence: f32,
+    pub source_reliability: f32,
+}
+
+/// Readiness band.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Band {
+    Hot,
+    Warm,
+    Cold,
+}
+
+impl Band {
+    /// The stable lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Hot => "hot",
+            Band::Warm => "warm",
+            Band::Cold => "cold",
+        }
+    }
+}
+
+/// One line of a readiness explanation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Contribution {
+    pub event_id: i64,
+    pub kind: TriggerKind,
+    /// The share this event adds before combination (0–1).
+    pub value: f32,
+    pub weight: f32,
+    pub confidence: f32,
+    pub match_confidence: f32,
+    pub reliability: f32,
+    pub age_days: f32,
+    pub half_life_days: f32,
+    pub evidence: String,
+    pub url: String,
+    pub published_at: DateTime<Utc>,
+}
+
+/// An account's readiness score with its explanation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Readiness {
+    pub account_id: i64,
+    /// 0–100.
+    pub score: u8,
+    pub band: Band,
+    pub fit: f32,
+    /// Set when a risk event capped the score.
+    pub capped_by: Option<TriggerKind>,
+    /// Strongest first.
+    pub contributions: Vec<Contribution>,
+    /// One line: the strongest reason to call now.
+    pub why_now: String,
+}

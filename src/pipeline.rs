@@ -1,0 +1,249 @@
+//! One crawl of one source through every stage: fetch → decode → parse → extract → detect → match
+//! → store → index. Each stage is timed, so the bench and the logs report where time goes.
+
+use crate::accounts::Matcher;
+use crate::detect::{Detector, document_text};
+use crate::extract;
+use crate::fetch::{Fetcher, decode::decode};
+use crate::model::{Document, Event, RawItem};
+use crate::search::{IndexDoc, Indexer};
+use crate::sources::SourceSpec;
+use crate::store::{NewEvent, Store};
+use chrono::Utc;
+use std::collections::HashMap;
+use std::ops::AddAssign;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Documents saved per database transaction.
+const BATCH: usize = 500;
+
+/// Time spent per stage.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct StageTimes {
+    pub fetch: Duration,
+    pub decode: Duration,
+    pub parse: Duration,
+    pub extract: Duration,
+    pub detect: Duration,
+    pub matching: Duration,
+    pub store: Duration,
+    pub index: Duration,
+    pub score: Duration,
+}
+
+impl AddAssign for StageTimes {
+    fn add_assign(&mut self, o: StageTimes) {
+        self.fetch += o.fetch;
+        self.decode += o.decode;
+        self.parse += o.parse;
+        self.extract += o.extract;
+        self.detect += o.detect;
+        self.matching += o.matching;
+        self.store += o.store;
+        self.index += o.index;
+        self.score += o.score;
+    }
+}
+
+impl StageTimes {
+    /// (name, duration) in pipeline order.
+    pub fn stages(&self) -> [(&'static str, Duration); 9] {
+        [
+            ("fetch", self.fetch),
+            ("decode", self.decode),
+            ("parse", self.parse),
+            ("extract", self.extract),
+            ("detect", self.detect),
+            ("match", self.matching),
+            ("store", self.store),
+            ("index", self.index),
+            ("score", self.score),
+        ]
+    }
+}
+
+/// What one source's crawl did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SourceReport {
+    pub source: String,
+    pub items: usize,
+    pub new_or_changed: usize,
+    pub unchanged: usize,
+    pub events: usize,
+    pub matched_events: usize,
+    /// Set when the source failed; other sources carry on.
+    pub error: Option<String>,
+    pub times: StageTimes,
+    /// Charset the body was read in and how it was chosen.
+    pub encoding: String,
+}
+
+/// The stages' shared parts.
+pub struct Pipeline<'a> {
+    pub store: &'a Store,
+    pub fetcher: &'a Fetcher,
+    pub detector: Arc<Detector>,
+    pub matcher: Arc<Matcher>,
+    pub indexer: &'a Indexer,
+}
+
+/// A document with its events, before storing.
+type Processed = (Document, Vec<NewEvent>);
+
+impl Pipeline<'_> {
+    /// Crawls one source. Errors land in the report, not in the return value.
+    pub async fn crawl(&self, spec: &SourceSpec) -> SourceReport {
+        let mut report = SourceReport {
+            source: spec.name.clone(),
+            ..SourceReport::default()
+        };
+        if let Err(e) = self.crawl_inner(spec, &mut report).await {
+            tracing::warn!(source = %spec.name, error = %e, "source failed");
+            report.error = Some(e);
+        }
+        report
+    }
+
+    async fn crawl_inner(&self, spec: &SourceSpec, r: &mut SourceReport) -> Result<(), String> {
+        let t = Instant::now();
+        let fetched = self
+            .fetcher
+            .get(&spec.url)
+            .await
+            .map_err(|e| e.to_string())?;
+        r.times.fetch += t.elapsed();
+
+        let t = Instant::now();
+        let decoded = decode(
+            &fetched.bytes,
+            fetched.content_type.as_deref(),
+            spec.encoding.as_deref(),
+        );
+        r.encoding = format!("{} ({})", decoded.encoding, decoded.how);
+        if decoded.had_errors {
+            tracing::warn!(source = %spec.name, encoding = decoded.encoding, "some bytes could not be decoded and were replaced");
+        }
+        r.times.decode += t.elapsed();
+
+        let t = Instant::now();
+        let items = spec.parse_items(&decoded.text).map_err(|e| e.to_string())?;
+        r.items = items.len();
+        r.times.parse += t.elapsed();
+
+        let known = self
+            .store
+            .known_hashes(&spec.name)
+            .await
+            .map_err(|e| e.to_string())?;
+        let detector = self.detector.clone();
+        let matcher = self.matcher.clone();
+        // Extraction, detection and matching are CPU work: keep them off the async workers.
+        let (processed, unchanged, times) =
+            tokio::task::spawn_blocking(move || process(&items, &known, &detector, &matcher))
+                .await
+                .map_err(|e| format!("processing panicked: {e}"))?;
+        r.times += times;
+        r.unchanged = unchanged;
+        r.new_or_changed = processed.len();
+
+        for chunk in processed.chunks(BATCH) {
+            let t = Instant::now();
+            let saved = self
+                .store
+                .save_batch(chunk)
+                .await
+                .map_err(|e| e.to_string())?;
+            r.times.store += t.elapsed();
+
+            let t = Instant::now();
+            let mut docs = Vec::new();
+            let mut replaced = Vec::new();
+            for ((doc, events), s) in chunk.iter().zip(&saved) {
+                replaced.extend(&s.replaced_event_ids);
+                for (ev, id) in events.iter().zip(&s.event_ids) {
+                    r.events += 1;
+                    if !ev.matches.is_empty() {
+                        r.matched_events += 1;
+                    }
+                    docs.push(IndexDoc {
+                        event: event_of(*id, doc, ev),
+                        account_ids: ev.matches.iter().map(|m| m.account_id).collect(),
+                        account_names: ev
+                            .matches
+                            .iter()
+                            .filter_map(|m| self.matcher.account_name(m.account_id))
+                            .map(str::to_string)
+                            .collect(),
+                    });
+                }
+            }
+            self.indexer.delete(replaced).map_err(|e| e.to_string())?;
+            self.indexer.add(docs).map_err(|e| e.to_string())?;
+            r.times.index += t.elapsed();
+        }
+        Ok(())
+    }
+}
+
+/// Extract, skip unchanged, detect, match: the CPU part of a crawl.
+pub fn process(
+    items: &[RawItem],
+    known: &HashMap<String, String>,
+    detector: &Detector,
+    matcher: &Matcher,
+) -> (Vec<Processed>, usize, StageTimes) {
+    let mut times = StageTimes::default();
+    let mut out = Vec::new();
+    let mut unchanged = 0;
+    let now = Utc::now();
+    let mut seen_urls = std::collections::HashSet::new();
+    for item in items {
+        let t = Instant::now();
+        let doc = extract::extract(item, now);
+        times.extract += t.elapsed();
+        // A document is processed once per content version; a feed repeating a URL counts once.
+        if known.get(&doc.url) == Some(&doc.content_hash) || !seen_urls.insert(doc.url.clone()) {
+            unchanged += 1;
+            continue;
+        }
+        let t = Instant::now();
+        let text = document_text(&doc);
+        let hits = detector.detect(&text, doc.lang);
+        times.detect += t.elapsed();
+
+        let t = Instant::now();
+        let events = hits
+            .into_iter()
+            .map(|hit| NewEvent {
+                matches: matcher.match_hit(&text, &hit),
+                hit,
+            })
+            .collect();
+        times.matching += t.elapsed();
+        out.push((doc, events));
+    }
+    (out, unchanged, times)
+}
+
+fn event_of(id: i64, doc: &Document, ev: &NewEvent) -> Event {
+    let mut companies: Vec<String> = Vec::new();
+    for m in &ev.hit.mentions {
+        if !companies.contains(&m.name) {
+            companies.push(m.name.clone());
+        }
+    }
+    Event {
+        id,
+        kind: ev.hit.kind,
+        status: ev.hit.status,
+        confidence: ev.hit.confidence,
+        evidence: ev.hit.evidence.clone(),
+        companies,
+        source: doc.source.clone(),
+        url: doc.url.clone(),
+        title: doc.title.clone(),
+        lang: doc.lang,
+        published_at: doc.published_at,
+    }
+}

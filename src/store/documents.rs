@@ -1,0 +1,315 @@
+//! Documents and the events detected in them, written together in one transaction.
+
+use super::{StoreError, dialect, q};
+use crate::accounts::AccountMatch;
+use crate::model::{AccountEvent, Document, Event, Lang, Mention, TriggerHit};
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite};
+use std::collections::HashMap;
+
+/// A detected trigger with the accounts it attaches to.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub hit: TriggerHit,
+    pub matches: Vec<AccountMatch>,
+}
+
+/// What saving a document produced.
+#[derive(Debug, Clone)]
+pub struct SavedDocument {
+    pub document_id: i64,
+    pub event_ids: Vec<i64>,
+    /// Events of the previous version of the document, now deleted (the index must drop them).
+    pub replaced_event_ids: Vec<i64>,
+}
+
+pub(crate) fn ts(t: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(t, 0).single().unwrap_or_default()
+}
+
+const EVENT_COLUMNS: &str = "e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+    d.source, d.url, d.title, d.lang, d.published_at";
+
+pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
+    let corrupt = |what: &'static str, message: String| StoreError::Corrupt { what, message };
+    let mentions: Vec<Mention> = serde_json::from_str(r.get::<&str, _>("mentions"))
+        .map_err(|e| corrupt("event mentions", e.to_string()))?;
+    let mut companies: Vec<String> = Vec::new();
+    for m in mentions {
+        if !companies.contains(&m.name) {
+            companies.push(m.name);
+        }
+    }
+    Ok(Event {
+        id: r.get("id"),
+        kind: r
+            .get::<&str, _>("kind")
+            .parse()
+            .map_err(|e: crate::model::UnknownKind| corrupt("event kind", e.to_string()))?,
+        status: r
+            .get::<&str, _>("status")
+            .parse()
+            .map_err(|e: String| corrupt("event status", e))?,
+        confidence: r.get::<f64, _>("confidence") as f32,
+        evidence: r.get("evidence"),
+        companies,
+        source: r.get("source"),
+        url: r.get("url"),
+        title: r.get("title"),
+        lang: Lang::parse(r.get::<&str, _>("lang")).unwrap_or(Lang::En),
+        published_at: ts(r.get("published_at")),
+    })
+}
+
+impl super::Store {
+    /// URL → content hash of every stored document of a source, for the cheap unchanged check.
+    pub async fn known_hashes(&self, source: &str) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT url, content_hash FROM documents WHERE source = $1")
+                .bind(source)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("reading known documents"))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Saves documents and their events in one transaction. A document already stored under the
+    /// same URL is replaced along with its events (its content changed).
+    pub async fn save_batch(
+        &self,
+        batch: &[(Document, Vec<NewEvent>)],
+    ) -> Result<Vec<SavedDocument>, StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with(dialect::BEGIN_WRITE)
+            .await
+            .map_err(q("starting to save documents"))?;
+        let now = Utc::now().timestamp();
+        let mut out = Vec::with_capacity(batch.len());
+        for (doc, events) in batch {
+            let document_id: i64 = sqlx::query_scalar(
+                "INSERT INTO documents (source, url, title, body, lang, published_at, fetched_at, content_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (url) DO UPDATE SET source = excluded.source, title = excluded.title, \
+                 body = excluded.body, lang = excluded.lang, published_at = excluded.published_at, \
+                 fetched_at = excluded.fetched_at, content_hash = excluded.content_hash \
+                 RETURNING id",
+            )
+            .bind(&doc.source)
+            .bind(&doc.url)
+            .bind(&doc.title)
+            .bind(&doc.text)
+            .bind(doc.lang.as_str())
+            .bind(doc.published_at.timestamp())
+            .bind(now)
+            .bind(&doc.content_hash)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(q("saving a document"))?;
+            let replaced_event_ids: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM events WHERE document_id = $1")
+                    .bind(document_id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(q("reading a changed document's events"))?;
+            sqlx::query("DELETE FROM events WHERE document_id = $1")
+                .bind(document_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("replacing a changed document's events"))?;
+            let mut event_ids = Vec::with_capacity(events.len());
+            for ev in events {
+                let h = &ev.hit;
+                let event_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
+                     evidence_end, cue, mentions, amounts, detected_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                )
+                .bind(document_id)
+                .bind(h.kind.as_str())
+                .bind(h.status.as_str())
+                .bind(h.confidence as f64)
+                .bind(&h.evidence)
+                .bind(h.evidence_start as i64)
+                .bind(h.evidence_end as i64)
+                .bind(&h.cue)
+                .bind(serde_json::to_string(&h.mentions).unwrap_or_else(|_| "[]".into()))
+                .bind(serde_json::to_string(&h.amounts).unwrap_or_else(|_| "[]".into()))
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(q("saving an event"))?;
+                for m in &ev.matches {
+                    sqlx::query(
+                        "INSERT INTO event_accounts (event_id, account_id, role, match_confidence, matched_as) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, account_id) DO NOTHING",
+                    )
+                    .bind(event_id)
+                    .bind(m.account_id)
+                    .bind(m.role.as_str())
+                    .bind(m.confidence as f64)
+                    .bind(&m.matched_as)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(q("attaching an event to an account"))?;
+                }
+                event_ids.push(event_id);
+            }
+            out.push(SavedDocument {
+                document_id,
+                event_ids,
+                replaced_event_ids,
+            });
+        }
+        tx.commit().await.map_err(q("committing documents"))?;
+        Ok(out)
+    }
+
+    /// Events with id > `after`, oldest first, at most `limit` (for reindexing in pages).
+    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+             d.source, d.url, d.title, d.lang, d.published_at \
+             FROM events e JOIN documents d ON d.id = e.document_id \
+             WHERE e.id > $1 ORDER BY e.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading events"))?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    /// Events by id, in the order of `ids` (missing ids are skipped).
+    pub async fn events_by_ids(&self, ids: &[i64]) -> Result<Vec<Event>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
+        qb.push(EVENT_COLUMNS);
+        qb.push(" FROM events e JOIN documents d ON d.id = e.document_id WHERE e.id IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading events by id"))?;
+        let mut by_id: HashMap<i64, Event> = HashMap::new();
+        for r in &rows {
+            let e = event_from_row(r)?;
+            by_id.insert(e.id, e);
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// Account names attached to each event (for the index's company field).
+    pub async fn event_account_names(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<String>>, StoreError> {
+        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT ea.event_id, a.name FROM event_accounts ea JOIN accounts a ON a.id = ea.account_id \
+             WHERE ea.event_id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading event accounts"))?;
+        for r in rows {
+            out.entry(r.get::<i64, _>(0)).or_default().push(r.get(1));
+        }
+        Ok(out)
+    }
+
+    /// Account ids attached to each event.
+    pub async fn event_account_ids(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT event_id, account_id FROM event_accounts WHERE event_id IN (",
+        );
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(")");
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading event accounts"))?;
+        for r in rows {
+            out.entry(r.get::<i64, _>(0)).or_default().push(r.get(1));
+        }
+        Ok(out)
+    }
+
+    /// Every event attached to an account (optionally one account), for scoring and pages.
+    pub async fn account_events(
+        &self,
+        account: Option<i64>,
+    ) -> Result<Vec<AccountEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+             d.source, d.url, d.title, d.lang, d.published_at, \
+             ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
+             FROM event_accounts ea \
+             JOIN events e ON e.id = ea.event_id \
+             JOIN documents d ON d.id = e.document_id \
+             LEFT JOIN sources s ON s.name = d.source \
+             WHERE ($1 IS NULL OR ea.account_id = $1) \
+             ORDER BY d.published_at DESC, e.id DESC",
+        )
+        .bind(account)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading account events"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccountEvent {
+                    event: event_from_row(r)?,
+                    account_id: r.get("account_id"),
+                    role: r
+                        .get::<&str, _>("role")
+                        .parse()
+                        .map_err(|m| StoreError::Corrupt {
+                            what: "event role",
+                            message: m,
+                        })?,
+                    match_confidence: r.get::<f64, _>("match_confidence") as f32,
+                    source_reliability: r.get::<f64, _>("reliability") as f32,
+                })
+            })
+            .collect()
+    }
+
+    /// Newest publication date among documents (the demo scores "as of" it).
+    pub async fn newest_document_at(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let t: Option<i64> = sqlx::query_scalar("SELECT MAX(published_at) FROM documents")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("reading the newest document date"))?;
+        Ok(t.map(ts))
+    }
+}

@@ -1,0 +1,129 @@
+//! The source of truth: sqlx over SQLite (WAL, busy timeout, `BEGIN IMMEDIATE` for read-then-write
+//! transactions), migrations embedded in the binary. The SQL is portable (`$n` placeholders,
+//! integer times, JSON as text) so a PostgreSQL pool can sit behind the same methods later; the
+//! SQLite-only statements are named in [`dialect`].
+
+mod accounts;
+mod documents;
+mod scores;
+mod sources;
+
+pub use documents::{NewEvent, SavedDocument};
+pub use sources::{RunOutcome, SourceHealth};
+
+use crate::config::Config;
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::time::Duration;
+
+/// A database failure, with what was being done.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {url}: {source}")]
+    Open { url: String, source: sqlx::Error },
+    #[error("cannot create the data folder {path}: {source}")]
+    Dir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database migration failed: {0} (is this database from a newer Trigger Radar?)")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error while {doing}: {source}")]
+    Query {
+        doing: &'static str,
+        source: sqlx::Error,
+    },
+    #[error("stored data is corrupt ({what}): {message}")]
+    Corrupt { what: &'static str, message: String },
+}
+
+/// Wraps a sqlx error with what the store was doing.
+pub(crate) fn q(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { doing, source }
+}
+
+/// The statements that differ between backends, in one place.
+pub(crate) mod dialect {
+    /// Starts a write transaction that takes the write lock up front, so a read-then-write cannot
+    /// fail with "database is locked" halfway (STACK trap 6).
+    pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+}
+
+/// Handle to the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// Totals for summaries and the health of an instance.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Stats {
+    pub documents: i64,
+    pub events: i64,
+    pub accounts: i64,
+    pub matched_accounts: i64,
+    pub attached_events: i64,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database of `cfg` and applies migrations.
+    pub async fn open(cfg: &Config) -> Result<Store, StoreError> {
+        let path = cfg.sqlite_path();
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::Open {
+                url: cfg.database_url.clone(),
+                source,
+            })?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Counts for the summary line and the health page.
+    pub async fn stats(&self) -> Result<Stats, StoreError> {
+        let row: (i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM events), \
+             (SELECT COUNT(*) FROM accounts), (SELECT COUNT(DISTINCT account_id) FROM event_accounts), \
+             (SELECT COUNT(DISTINCT event_id) FROM event_accounts)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("counting rows"))?;
+        Ok(Stats {
+            documents: row.0,
+            events: row.1,
+            accounts: row.2,
+            matched_accounts: row.3,
+            attached_events: row.4,
+        })
+    }
+
+    /// Closes the pool, flushing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub(crate) fn json_vec(text: &str, what: &'static str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
+        what,
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,116 @@
+//! Per-source crawl state: what the health page shows and what the scheduler reads.
+
+use super::documents::ts;
+use super::{StoreError, q};
+use crate::sources::SourceSpec;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+/// What one crawl of a source did.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub at: DateTime<Utc>,
+    /// `None` on success; the error text otherwise.
+    pub error: Option<String>,
+    pub items_seen: i64,
+    pub items_new: i64,
+    pub next_run_at: DateTime<Utc>,
+}
+
+/// A source's health as stored.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SourceHealth {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub reliability: f32,
+    pub last_run_at: Option<DateTime<Utc>>,
+    pub last_ok_at: Option<DateTime<Utc>>,
+    pub last_status: Option<String>,
+    pub last_error: Option<String>,
+    pub items_seen: i64,
+    pub items_new: i64,
+    pub consecutive_failures: i64,
+    pub next_run_at: DateTime<Utc>,
+}
+
+impl super::Store {
+    /// Registers sources from their files (new ones are due at once); state of known ones is kept.
+    pub async fn sync_sources(&self, specs: &[SourceSpec]) -> Result<(), StoreError> {
+        for s in specs {
+            sqlx::query(
+                "INSERT INTO sources (name, kind, url, reliability) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, url = excluded.url, \
+                 reliability = excluded.reliability",
+            )
+            .bind(&s.name)
+            .bind(s.kind.as_str())
+            .bind(&s.url)
+            .bind(s.reliability as f64)
+            .execute(&self.pool)
+            .await
+            .map_err(q("registering a source"))?;
+        }
+        Ok(())
+    }
+
+    /// Records a crawl's outcome.
+    pub async fn record_run(&self, name: &str, o: &RunOutcome) -> Result<(), StoreError> {
+        let ok = o.error.is_none();
+        sqlx::query(
+            "UPDATE sources SET last_run_at = $2, \
+             last_ok_at = CASE WHEN $3 THEN $2 ELSE last_ok_at END, \
+             last_status = $4, last_error = $5, items_seen = $6, items_new = $7, \
+             consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures + 1 END, \
+             next_run_at = $8 WHERE name = $1",
+        )
+        .bind(name)
+        .bind(o.at.timestamp())
+        .bind(ok)
+        .bind(if ok { "ok" } else { "error" })
+        .bind(&o.error)
+        .bind(o.items_seen)
+        .bind(o.items_new)
+        .bind(o.next_run_at.timestamp())
+        .execute(&self.pool)
+        .await
+        .map_err(q("recording a crawl"))?;
+        Ok(())
+    }
+
+    /// Health of every registered source.
+    pub async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM sources ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading source health"))?;
+        Ok(rows
+            .iter()
+            .map(|r| SourceHealth {
+                name: r.get("name"),
+                kind: r.get("kind"),
+                url: r.get("url"),
+                reliability: r.get::<f64, _>("reliability") as f32,
+                last_run_at: r.get::<Option<i64>, _>("last_run_at").map(ts),
+                last_ok_at: r.get::<Option<i64>, _>("last_ok_at").map(ts),
+                last_status: r.get("last_status"),
+                last_error: r.get("last_error"),
+                items_seen: r.get("items_seen"),
+                items_new: r.get("items_new"),
+                consecutive_failures: r.get("consecutive_failures"),
+                next_run_at: ts(r.get("next_run_at")),
+            })
+            .collect())
+    }
+
+    /// Names of sources due at `now`.
+    pub async fn due_sources(&self, now: DateTime<Utc>) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT name FROM sources WHERE next_run_at <= $1 ORDER BY next_run_at, name",
+        )
+        .bind(now.timestamp())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("finding due sources"))
+    }
+}

@@ -1,0 +1,129 @@
+//! HTTP: server-rendered pages for SDRs and marketers and a JSON API, over the same [`App`].
+
+mod pages;
+
+use crate::app::{App, FoundEvent};
+use crate::model::{Account, Readiness, TriggerKind};
+use crate::search::{SearchQuery, Sort};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The router for an opened instance.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(pages::leads))
+        .route("/search", get(pages::search))
+        .route("/api/leads", get(api_leads))
+        .route("/api/events", get(api_events))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(app)
+}
+
+/// Serves `app` on `listener` until `shutdown` completes.
+pub async fn serve(
+    app: Arc<App>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An error answer: JSON for the API, with the message the library gave.
+pub(crate) struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<crate::app::AppError> for ApiError {
+    fn from(e: crate::app::AppError) -> Self {
+        let status = match &e {
+            crate::app::AppError::Search(crate::search::SearchError::Query { .. }) => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!(error = %e, "request failed");
+        }
+        ApiError(status, e.to_string())
+    }
+}
+
+/// Query string of the lead endpoints.
+#[derive(Debug, Deserialize)]
+pub struct LeadsParams {
+    pub limit: Option<i64>,
+}
+
+/// One lead in the API.
+#[derive(Debug, Serialize)]
+pub struct Lead {
+    pub account: Account,
+    pub readiness: Readiness,
+}
+
+async fn api_leads(
+    State(app): State<Arc<App>>,
+    Query(p): Query<LeadsParams>,
+) -> Result<Json<Vec<Lead>>, ApiError> {
+    let leads = app.leads(p.limit.unwrap_or(50).clamp(1, 1000)).await?;
+    Ok(Json(
+        leads
+            .into_iter()
+            .map(|(account, readiness)| Lead { account, readiness })
+            .collect(),
+    ))
+}
+
+/// Query string of event search.
+#[derive(Debug, Deserialize, Default)]
+pub struct EventParams {
+    #[serde(default)]
+    pub q: String,
+    pub kind: Option<String>,
+    pub limit: Option<usize>,
+    pub sort: Option<Sort>,
+}
+
+impl EventParams {
+    pub(crate) fn to_query(&self) -> Result<SearchQuery, ApiError> {
+        let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
+            Some(k) => Some(
+                k.parse::<TriggerKind>()
+                    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?,
+            ),
+            None => None,
+        };
+        Ok(SearchQuery {
+            text: self.q.clone(),
+            kind,
+            limit: self.limit.unwrap_or(50).clamp(1, 1000),
+            sort: self.sort.unwrap_or_default(),
+        })
+    }
+}
+
+/// Search answer.
+#[derive(Debug, Serialize)]
+pub struct EventsAnswer {
+    pub total: usize,
+    pub events: Vec<FoundEvent>,
+}
+
+async fn api_events(
+    State(app): State<Arc<App>>,
+    Query(p): Query<EventParams>,
+) -> Result<Json<EventsAnswer>, ApiError> {
+    let (total, events) = app.search(&p.to_query()?).await?;
+    Ok(Json(EventsAnswer { total, events }))
+}

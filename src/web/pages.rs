@@ -1,0 +1,184 @@
+//! Server-rendered pages (askama templates in `templates/`).
+
+use super::EventParams;
+use crate::app::App;
+use crate::model::TriggerKind;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+struct EventView {
+    kind: &'static str,
+    evidence: String,
+    url: String,
+    source: String,
+    date: String,
+    contribution: String,
+}
+
+struct LeadView {
+    account_id: i64,
+    name: String,
+    score: u8,
+    band: &'static str,
+    details: String,
+    why_now: String,
+    events: Vec<EventView>,
+}
+
+#[derive(Template)]
+#[template(path = "leads.html")]
+struct LeadsPage {
+    leads: Vec<LeadView>,
+    stats: crate::store::Stats,
+    as_of: String,
+}
+
+struct HitView {
+    kind: &'static str,
+    status: &'static str,
+    confidence: String,
+    date: String,
+    source: String,
+    snippet: String,
+    url: String,
+    title: String,
+    companies: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    q: String,
+    /// (kind, selected)
+    kinds: Vec<(&'static str, bool)>,
+    searched: bool,
+    total: usize,
+    hits: Vec<HitView>,
+    error: Option<String>,
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "page could not be rendered; see the log",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "page failed");
+    (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e}")).into_response()
+}
+
+pub(super) async fn leads(State(app): State<Arc<App>>) -> Response {
+    let leads = match app.leads(100).await {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let stats = match app.store.stats().await {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let events = match app.store.account_events(None).await {
+        Ok(e) => e,
+        Err(e) => return fail(e),
+    };
+    let sources: HashMap<i64, (String, String)> = events
+        .into_iter()
+        .map(|ae| (ae.event.id, (ae.event.source, ae.event.url)))
+        .collect();
+    let views = leads
+        .into_iter()
+        .map(|(a, r)| LeadView {
+            account_id: a.id,
+            details: [
+                a.industry.as_deref(),
+                a.region.as_deref(),
+                a.segment.as_deref(),
+                a.owner.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · "),
+            name: a.name,
+            score: r.score,
+            band: r.band.as_str(),
+            why_now: r.why_now.clone(),
+            events: r
+                .contributions
+                .iter()
+                .take(5)
+                .map(|c| EventView {
+                    kind: c.kind.as_str(),
+                    evidence: c.evidence.clone(),
+                    url: c.url.clone(),
+                    source: sources
+                        .get(&c.event_id)
+                        .map(|s| s.0.clone())
+                        .unwrap_or_default(),
+                    date: c.published_at.format("%Y-%m-%d").to_string(),
+                    contribution: format!("{:.0}", c.value * 100.0),
+                })
+                .collect(),
+        })
+        .collect();
+    render(LeadsPage {
+        leads: views,
+        stats,
+        as_of: app.score_now().format("%Y-%m-%d %H:%M UTC").to_string(),
+    })
+}
+
+pub(super) async fn search(State(app): State<Arc<App>>, Query(p): Query<EventParams>) -> Response {
+    let selected = p.kind.clone().unwrap_or_default();
+    let kinds: Vec<(&'static str, bool)> = TriggerKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.as_str() == selected))
+        .collect();
+    let mut page = SearchPage {
+        q: p.q.clone(),
+        kinds,
+        searched: !p.q.trim().is_empty() || p.kind.as_deref().is_some_and(|k| !k.is_empty()),
+        total: 0,
+        hits: Vec::new(),
+        error: None,
+    };
+    if page.searched {
+        let result = match p.to_query() {
+            Ok(q) => app.search(&q).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.1),
+        };
+        match result {
+            Ok((total, found)) => {
+                page.total = total;
+                page.hits = found
+                    .into_iter()
+                    .map(|f| HitView {
+                        kind: f.event.kind.as_str(),
+                        status: f.event.status.as_str(),
+                        confidence: format!("{:.2}", f.event.confidence),
+                        date: f.event.published_at.format("%Y-%m-%d").to_string(),
+                        source: f.event.source,
+                        snippet: f.snippet,
+                        url: f.event.url,
+                        title: f.event.title,
+                        companies: f.event.companies.join(", "),
+                    })
+                    .collect();
+            }
+            Err(e) => page.error = Some(e),
+        }
+    }
+    render(page)
+}
