@@ -86,6 +86,9 @@ impl Rng {
     fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[(self.next() % v.len() as u64) as usize]
     }
+    fn word(&mut self, v: &[&'static str]) -> &'static str {
+        v[(self.next() % v.len() as u64) as usize]
+    }
 }
 
 const RU_SYL: &[&str] = &[
@@ -102,7 +105,7 @@ const EN_FORMS: &[&str] = &["Inc.", "Corp.", "Ltd", "Group"];
 fn company(rng: &mut Rng, ru: bool) -> String {
     let syl = if ru { RU_SYL } else { EN_SYL };
     let n = 2 + (rng.next() % 2) as usize;
-    let mut w: String = (0..n).map(|_| *rng.pick(syl)).collect();
+    let mut w: String = (0..n).map(|_| rng.word(syl)).collect();
     if let Some(first) = w.chars().next() {
         let upper: String = first.to_uppercase().collect();
         w.replace_range(..first.len_utf8(), &upper);
@@ -183,21 +186,26 @@ pub fn generate(dir: &Path, items: usize, accounts: usize) -> std::io::Result<us
                 rng.pick(plain)
             };
             let fill = |t: &str, rng: &mut Rng| {
+                let f = rng.word(forms);
+                let g = rng.word(forms);
                 t.replace("{A}", &a)
                     .replace("{B}", &b)
-                    .replace("{F}", *rng.pick(forms))
-                    .replace("{G}", *rng.pick(forms))
+                    .replace("{F}", f)
+                    .replace("{G}", g)
                     .replace("{N}", &(10 + rng.next() % 900).to_string())
             };
             let sentence = fill(template, &mut rng);
-            let filler = fill(*rng.pick(plain), &mut rng);
+            let filler_template = rng.word(plain);
+            let filler = fill(filler_template, &mut rng);
             let title: String = sentence.chars().take(80).collect();
-            let day = 1 + (i % 28);
+            let published =
+                chrono::DateTime::from_timestamp(1_790_000_000 + (i as i64 % 28) * 86_400, 0)
+                    .unwrap_or_default()
+                    .to_rfc2822();
             let _ = writeln!(
                 xml,
-                "<item><title>{}</title><link>https://bench.local/{f}/{i}</link><guid>bench-{f}-{i}</guid><pubDate>{}, {day:02} Oct 2026 10:00:00 +0000</pubDate><description>{} {}</description></item>",
+                "<item><title>{}</title><link>https://bench.local/{f}/{i}</link><guid>bench-{f}-{i}</guid><pubDate>{published}</pubDate><description>{} {}</description></item>",
                 escape(&title),
-                "Mon",
                 escape(&sentence),
                 escape(&filler)
             );

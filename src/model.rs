@@ -284,6 +284,10 @@ pub struct TriggerHit {
     pub mentions: Vec<Mention>,
     /// Money amounts stated in the sentence, as written.
     pub amounts: Vec<String>,
+    /// Other sentences of the same text that report the same kind (byte spans); their company
+    /// mentions are in `mentions` too. One event per kind per text, with all its evidence.
+    #[serde(default)]
+    pub support: Vec<(usize, usize)>,
 }
 
 /// A sales account imported from the CRM.

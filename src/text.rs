@@ -36,7 +36,14 @@ pub fn fold_for_rules(text: &str) -> Folded {
     let mut map = Vec::with_capacity(text.len() + 1);
     for (i, c) in text.char_indices() {
         if c.is_ascii() {
-            push_char(&mut out, &mut map, c.to_ascii_lowercase(), i);
+            // Line breaks inside a sentence (wrapped copy) read as spaces, so "agreed to\nbuy"
+            // still matches "agreed to buy".
+            let c = if c.is_ascii_whitespace() {
+                ' '
+            } else {
+                c.to_ascii_lowercase()
+            };
+            push_char(&mut out, &mut map, c, i);
             continue;
         }
         for l in c.to_lowercase() {

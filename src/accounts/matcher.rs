@@ -36,6 +36,11 @@ static INN_IN_TEXT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)инн\s*:?\s*(\d{12}|\d{10})").expect("the INN pattern is a valid regex")
 });
 
+/// Case endings that may follow a Russian name in running text.
+const RU_CASE_ENDINGS: &[&str] = &[
+    "а", "я", "у", "ю", "ом", "ем", "ым", "е", "и", "ы", "ой", "ей", "ою", "ею", "ов", "ев",
+];
+
 /// Name keys → accounts, compiled once per account list.
 pub struct Matcher {
     ac: Option<AhoCorasick>,
@@ -125,8 +130,24 @@ impl Matcher {
         for m in ac.find_iter(&folded.text) {
             let (s, e) = (m.start(), m.end());
             // Keys are whole words: the folded text has a space (or an edge) around a real hit.
-            if (s > 0 && f[s - 1] != b' ') || (e < f.len() && f[e] != b' ') {
+            if s > 0 && f[s - 1] != b' ' {
                 continue;
+            }
+            // Russian names decline («Ферровикса», «Техностаном»): a case ending may follow a
+            // Cyrillic key, at a small cost in confidence.
+            let mut inflected = false;
+            if e < f.len() && f[e] != b' ' {
+                let rest = &folded.text[e..];
+                let word_end = rest.find(' ').unwrap_or(rest.len());
+                let ending = &rest[..word_end];
+                let cyrillic_key = folded.text[s..e]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| ('а'..='я').contains(&c));
+                if !(cyrillic_key && RU_CASE_ENDINGS.contains(&ending)) {
+                    continue;
+                }
+                inflected = true;
             }
             let pid = m.pattern().as_usize();
             let key = &self.keys[pid];
@@ -135,6 +156,7 @@ impl Matcher {
             let base = if words >= 2 { 0.9 } else { 0.8 };
             // A key shared by several accounts cannot tell them apart: keep all, sure of none.
             let conf = if owners.len() > 1 { base * 0.5 } else { base };
+            let conf = if inflected { conf * 0.95 } else { conf };
             for id in owners {
                 out.push(NameHit {
                     account_id: *id,
@@ -148,11 +170,9 @@ impl Matcher {
         out
     }
 
-    /// The accounts an event's evidence names, with the role of the mention that names them.
+    /// The accounts an event's evidence (and supporting sentences) name, with the role of the
+    /// mention that names them.
     pub fn match_hit(&self, text: &str, hit: &TriggerHit) -> Vec<AccountMatch> {
-        let Some(sentence) = text.get(hit.evidence_start..hit.evidence_end) else {
-            return Vec::new();
-        };
         let mut best: HashMap<i64, AccountMatch> = HashMap::new();
         let mut add = |m: AccountMatch| match best.get(&m.account_id) {
             Some(prev) if prev.confidence >= m.confidence => {}
@@ -160,32 +180,39 @@ impl Matcher {
                 best.insert(m.account_id, m);
             }
         };
-        for cap in INN_IN_TEXT.captures_iter(sentence) {
-            if let Some(id) = cap.get(1).and_then(|g| self.by_inn.get(g.as_str())) {
+        let spans = std::iter::once((hit.evidence_start, hit.evidence_end))
+            .chain(hit.support.iter().copied());
+        for (start, end) in spans {
+            let Some(sentence) = text.get(start..end) else {
+                continue;
+            };
+            for cap in INN_IN_TEXT.captures_iter(sentence) {
+                if let Some(id) = cap.get(1).and_then(|g| self.by_inn.get(g.as_str())) {
+                    add(AccountMatch {
+                        account_id: *id,
+                        role: Role::Subject,
+                        confidence: 1.0,
+                        matched_as: format!("inn:{}", &cap[1]),
+                    });
+                }
+            }
+            for n in self.find_names(sentence) {
+                let (s, e) = (start + n.start, start + n.end);
+                let mention = hit.mentions.iter().find(|m| m.start < e && s < m.end);
+                // A name the detector also saw as a company (quoted, capitalised, with a legal
+                // form) is more likely the company than a homonym.
+                let conf = if mention.is_some() {
+                    (n.confidence + 0.1).min(1.0)
+                } else {
+                    n.confidence
+                };
                 add(AccountMatch {
-                    account_id: *id,
-                    role: Role::Subject,
-                    confidence: 1.0,
-                    matched_as: format!("inn:{}", &cap[1]),
+                    account_id: n.account_id,
+                    role: mention.map_or(Role::Subject, |m| m.role),
+                    confidence: conf,
+                    matched_as: n.key,
                 });
             }
-        }
-        for n in self.find_names(sentence) {
-            let (s, e) = (hit.evidence_start + n.start, hit.evidence_start + n.end);
-            let mention = hit.mentions.iter().find(|m| m.start < e && s < m.end);
-            // A name the detector also saw as a company (quoted, capitalised, with a legal form)
-            // is more likely the company than a homonym.
-            let conf = if mention.is_some() {
-                (n.confidence + 0.1).min(1.0)
-            } else {
-                n.confidence
-            };
-            add(AccountMatch {
-                account_id: n.account_id,
-                role: mention.map_or(Role::Subject, |m| m.role),
-                confidence: conf,
-                matched_as: n.key,
-            });
         }
         let mut v: Vec<AccountMatch> = best.into_values().collect();
         v.sort_by_key(|m| m.account_id);
@@ -247,12 +274,22 @@ mod tests {
                 },
             ],
             amounts: vec![],
+            support: vec![],
         };
         let got = m.match_hit(text, &hit);
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].role, Role::Acquirer);
         assert_eq!(got[1].role, Role::Target);
         assert!(got[0].confidence > 0.85);
+    }
+
+    #[test]
+    fn declined_russian_names_match_with_a_case_ending_only() {
+        let m = Matcher::new(&[acc(1, "АО «Ферровикс»", &[]), acc(2, "Norvane", &[])]);
+        let hits = m.find_names("покупает пермского «Ферровикса», а Norvanes нет");
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].account_id, 1);
+        assert!(m.find_names("Ферровиксплав").is_empty());
     }
 
     #[test]

@@ -7,10 +7,8 @@ pub mod rules;
 pub mod sentences;
 
 use crate::model::{Document, EventStatus, Lang, Mention, Role, TriggerHit, TriggerKind};
-use crate::text::{fold_for_rules, is_word_char};
-use regex_automata::Input;
-use regex_automata::meta::Regex;
-use rules::{CueKind, LangRules, PatternMeta, RuleError};
+use crate::text::fold_for_rules;
+use rules::{CueKind, LangRules, RuleError};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::LazyLock;
@@ -39,35 +37,6 @@ static AMOUNT: LazyLock<regex::Regex> = LazyLock::new(|| {
     )
     .expect("the amount pattern is a valid regex")
 });
-
-/// One pattern match: pattern id and folded-text byte span.
-fn all_matches(
-    re: &Regex,
-    meta: &[(impl Sized, PatternMeta)],
-    text: &str,
-) -> Vec<(usize, usize, usize)> {
-    let mut out = Vec::new();
-    let mut pos = 0;
-    while pos <= text.len() {
-        let Some(m) = re.search(&Input::new(text).range(pos..)) else {
-            break;
-        };
-        let (s, e, pid) = (m.start(), m.end(), m.pattern().as_usize());
-        let pat_text = &text[s..e];
-        let starts_ok = s == 0
-            || !pat_text.chars().next().is_some_and(is_word_char)
-            || !text[..s].chars().next_back().is_some_and(is_word_char);
-        let ends_ok = !meta[pid].1.whole_word_end
-            || !pat_text.chars().next_back().is_some_and(is_word_char)
-            || !text[e..].chars().next().is_some_and(is_word_char);
-        if starts_ok && ends_ok && e > s {
-            out.push((pid, s, e));
-        }
-        // Step one character so overlapping phrases at later positions are still seen.
-        pos = s + text[s..].chars().next().map_or(1, char::len_utf8);
-    }
-    out
-}
 
 impl Detector {
     /// The built-in RU and EN rules.
@@ -111,14 +80,39 @@ impl Detector {
         let Some(rules) = self.langs.get(&lang) else {
             return Vec::new();
         };
+        if !rules.off_topic.is_empty() {
+            let off = rules.off_topic.find_all(&fold_for_rules(text).text);
+            if off.len() >= rules.off_topic_min {
+                return Vec::new();
+            }
+        }
         let mut best: HashMap<TriggerKind, TriggerHit> = HashMap::new();
         for (s_start, s_end) in sentences::split(text) {
             let sentence = &text[s_start..s_end];
             for hit in detect_sentence(rules, sentence, s_start) {
-                match best.get(&hit.kind) {
-                    Some(prev) if prev.confidence >= hit.confidence => {}
-                    _ => {
+                match best.remove(&hit.kind) {
+                    None => {
                         best.insert(hit.kind, hit);
+                    }
+                    Some(prev) => {
+                        // The most confident sentence is the evidence; the others support it and
+                        // lend their company mentions (a headline may inflect a name the body
+                        // spells out).
+                        let (mut keep, other) = if hit.confidence > prev.confidence {
+                            (hit, prev)
+                        } else {
+                            (prev, hit)
+                        };
+                        keep.support
+                            .push((other.evidence_start, other.evidence_end));
+                        keep.support.extend(other.support);
+                        keep.mentions.extend(other.mentions);
+                        for a in other.amounts {
+                            if !keep.amounts.contains(&a) {
+                                keep.amounts.push(a);
+                            }
+                        }
+                        best.insert(keep.kind, keep);
                     }
                 }
             }
@@ -170,15 +164,16 @@ pub fn document_text(doc: &Document) -> String {
 
 fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<TriggerHit> {
     let folded = fold_for_rules(sentence);
-    let hits = all_matches(&rules.triggers, &rules.trigger_meta, &folded.text);
+    let hits = rules.triggers.find_all(&folded.text);
     if hits.is_empty() {
         return Vec::new();
     }
-    let cues: Vec<(CueKind, usize, usize)> =
-        all_matches(&rules.cues, &rules.cue_meta, &folded.text)
-            .into_iter()
-            .map(|(pid, s, e)| (rules.cue_meta[pid].0, s, e))
-            .collect();
+    let cues: Vec<(CueKind, usize, usize)> = rules
+        .cues
+        .find_all(&folded.text)
+        .into_iter()
+        .map(|(pid, s, e)| (rules.cue_kind[pid], s, e))
+        .collect();
     if cues.iter().any(|c| c.0 == CueKind::Denial) {
         return Vec::new();
     }
@@ -209,7 +204,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         .collect();
     let mut out: Vec<TriggerHit> = Vec::new();
     for (pid, hs, he) in hits {
-        let rule_idx = rules.trigger_meta[pid].0;
+        let rule_idx = rules.trigger_rule[pid];
         let rule = &rules.rules[rule_idx];
         let negated = cues.iter().any(|&(k, _, ce)| {
             k == CueKind::Negation
@@ -226,11 +221,12 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         let cue_end = folded.original(he);
         let mentions: Vec<Mention> = spans
             .iter()
-            .filter(|m| m.end <= cue_start || m.start >= cue_end)
             .map(|m| {
+                // A cue may span a name ("bought a stake in «X»"): what starts before the cue is
+                // "before", everything else "after".
                 let role = match rule.roles {
                     None => Role::Subject,
-                    Some(r) if m.end <= cue_start => r.before,
+                    Some(r) if m.start < cue_start => r.before,
                     Some(r) => r.after,
                 };
                 Mention {
@@ -253,6 +249,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
             cue: sentence[cue_start..cue_end].to_string(),
             mentions,
             amounts: amounts.clone(),
+            support: Vec::new(),
         });
     }
     out
@@ -296,6 +293,17 @@ mod tests {
             failures.len(),
             failures.join("\n")
         );
+    }
+
+    #[test]
+    fn sport_and_private_property_texts_are_silent() {
+        let d = Detector::builtin().unwrap();
+        let club = "Harbury Town agreed to buy the striker for $40 million.\nThe club said the forward signed a four-year deal.";
+        assert!(d.detect(club, Lang::En).is_empty());
+        // One sporting word in real company news does not silence it.
+        let company =
+            "Zentrix Corp agreed to buy Kelvane Ltd, a maker of football boots, for $40 million.";
+        assert!(kinds(&d, company, Lang::En).contains(&"acquisition".to_string()));
     }
 
     #[test]

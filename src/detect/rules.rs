@@ -2,7 +2,9 @@
 //! one multi-pattern regex per language.
 
 use crate::model::{Lang, Role, TriggerKind};
+use crate::text::is_word_char;
 use regex_automata::meta::Regex;
+use regex_automata::{Input, MatchKind, PatternSet as Found};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -39,6 +41,12 @@ pub struct RuleFile {
     pub negation: Vec<String>,
     #[serde(default = "default_window")]
     pub negation_window: usize,
+    /// Whole-text cues of non-company news (sport, private property).
+    #[serde(default)]
+    pub off_topic: Vec<String>,
+    /// How many off-topic cues silence a text.
+    #[serde(default = "default_off_topic_min")]
+    pub off_topic_min: usize,
     #[serde(default)]
     pub status: StatusCues,
     #[serde(default, rename = "rule")]
@@ -47,6 +55,10 @@ pub struct RuleFile {
 
 fn default_window() -> usize {
     25
+}
+
+fn default_off_topic_min() -> usize {
+    2
 }
 
 /// Cues that set an event's status.
@@ -123,15 +135,113 @@ pub struct CompiledRule {
     pub roles: Option<Roles>,
 }
 
-/// All rules of one language, compiled: one regex for triggers, one for context cues.
+/// Many patterns compiled twice: one multi-pattern regex that tells in a single pass *which*
+/// patterns occur in a sentence (overlaps included, so a shared phrase cannot hide another rule's),
+/// and one small regex per pattern to locate only those.
+#[derive(Debug)]
+pub struct PatternSet {
+    set: Regex,
+    each: Vec<regex::Regex>,
+    meta: Vec<PatternMeta>,
+}
+
+impl PatternSet {
+    fn new(
+        patterns: &[String],
+        meta: Vec<PatternMeta>,
+        what: &str,
+    ) -> Result<PatternSet, RuleError> {
+        let err = |message: String| RuleError::Parse {
+            file: what.to_string(),
+            message,
+        };
+        // Hundreds of patterns with `(\S+\s+){0,3}` gaps make the lazy DFA spill its default 2 MB
+        // cache and fall back to slow engines; a larger cache keeps scanning at DFA speed.
+        let set = Regex::builder()
+            .configure(
+                Regex::config()
+                    .match_kind(MatchKind::All)
+                    .hybrid_cache_capacity(64 << 20),
+            )
+            .build_many(patterns)
+            .map_err(|e| err(e.to_string()))?;
+        let each = patterns
+            .iter()
+            .zip(&meta)
+            .map(|(p, m)| {
+                // The word-end check lives in the pattern, so an alternative that ends mid-word
+                // gives way to one that ends at a word end.
+                let full = if m.whole_word_end {
+                    format!(r"({p})(?:[^\p{{L}}\p{{N}}_]|\z)")
+                } else {
+                    format!("({p})")
+                };
+                regex::Regex::new(&full).map_err(|e| err(format!("pattern `{p}`: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PatternSet { set, each, meta })
+    }
+
+    /// Number of patterns.
+    pub fn len(&self) -> usize {
+        self.each.len()
+    }
+
+    /// True when there are no patterns.
+    pub fn is_empty(&self) -> bool {
+        self.each.is_empty()
+    }
+
+    /// Every (pattern id, start, end) in `text` whose match starts at a word start.
+    pub fn find_all(&self, text: &str) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        if self.each.is_empty() {
+            return out;
+        }
+        let mut found = Found::new(self.set.pattern_len());
+        self.set
+            .which_overlapping_matches(&Input::new(text), &mut found);
+        for pid in found.iter() {
+            let re = &self.each[pid.as_usize()];
+            let mut pos = 0;
+            while pos <= text.len() {
+                let Some(caps) = re.captures_at(text, pos) else {
+                    break;
+                };
+                let Some(m) = caps.get(1) else { break };
+                let (s, e) = (m.start(), m.end());
+                let starts_word = s == 0
+                    || !m.as_str().chars().next().is_some_and(is_word_char)
+                    || !text[..s].chars().next_back().is_some_and(is_word_char);
+                if starts_word && e > s {
+                    out.push((pid.as_usize(), s, e));
+                }
+                // Step one character: the same pattern may also occur later, or start inside.
+                pos = s + text[s..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        out.sort_by_key(|&(pid, s, _)| (s, pid));
+        out
+    }
+
+    /// The meta of pattern `pid`.
+    pub fn meta(&self, pid: usize) -> &PatternMeta {
+        &self.meta[pid]
+    }
+}
+
+/// All rules of one language, compiled: one pattern set for triggers, one for context cues.
 #[derive(Debug)]
 pub struct LangRules {
     pub lang: Lang,
-    pub triggers: Regex,
-    /// Per trigger pattern id: (rule index, meta).
-    pub trigger_meta: Vec<(usize, PatternMeta)>,
-    pub cues: Regex,
-    pub cue_meta: Vec<(CueKind, PatternMeta)>,
+    pub triggers: PatternSet,
+    /// Per trigger pattern id: the rule index.
+    pub trigger_rule: Vec<usize>,
+    pub cues: PatternSet,
+    pub cue_kind: Vec<CueKind>,
+    /// Off-topic cues (sport, private property) over the whole text.
+    pub off_topic: PatternSet,
+    pub off_topic_min: usize,
     pub rules: Vec<CompiledRule>,
     pub negation_window: usize,
     /// Every example, for the test suite and `rules check`.
@@ -173,6 +283,9 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
     let mut rules = Vec::new();
     let mut examples = Vec::new();
     let mut negation_window = default_window();
+    let mut off_pats = Vec::new();
+    let mut off_metas = Vec::new();
+    let mut off_topic_min = default_off_topic_min();
     for (name, f) in files {
         let check = |kind: &str, pat: &str| -> Result<(), RuleError> {
             regex_automata::meta::Regex::new(pat)
@@ -185,6 +298,13 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
                 })
         };
         negation_window = f.negation_window;
+        off_topic_min = f.off_topic_min.max(1);
+        for p in &f.off_topic {
+            let (pat, meta) = split_pattern(p);
+            check("off_topic", &pat)?;
+            off_pats.push(pat);
+            off_metas.push(meta);
+        }
         let mut add_cues = |list: &[String], ck: CueKind, label: &str| -> Result<(), RuleError> {
             for p in list {
                 let (pat, meta) = split_pattern(p);
@@ -232,18 +352,18 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
             examples.extend(r.examples.iter().map(|e| (e.text.clone(), e.kinds.clone())));
         }
     }
-    let build = |pats: &[String]| -> Result<Regex, RuleError> {
-        Regex::new_many(pats).map_err(|e| RuleError::Parse {
-            file: format!("{} rules", lang.as_str()),
-            message: e.to_string(),
-        })
-    };
+    let what = format!("{} rules", lang.as_str());
+    let (trigger_rule, trig_metas): (Vec<usize>, Vec<PatternMeta>) =
+        trigger_meta.into_iter().unzip();
+    let (cue_kind, cue_metas): (Vec<CueKind>, Vec<PatternMeta>) = cue_meta.into_iter().unzip();
     Ok(LangRules {
         lang,
-        triggers: build(&trig_pats)?,
-        trigger_meta,
-        cues: build(&cue_pats)?,
-        cue_meta,
+        triggers: PatternSet::new(&trig_pats, trig_metas, &what)?,
+        trigger_rule,
+        cues: PatternSet::new(&cue_pats, cue_metas, &what)?,
+        cue_kind,
+        off_topic: PatternSet::new(&off_pats, off_metas, &what)?,
+        off_topic_min,
         rules,
         negation_window,
         examples,

@@ -137,8 +137,14 @@ pub fn split(text: &str) -> Vec<(usize, usize)> {
     while i < chars.len() {
         let (pos, c) = chars[i];
         let boundary_end = if c == '\n' {
-            // Lines are sentences: headlines and list items have no final period.
-            Some(pos)
+            // Lines are sentences (headlines and list items have no final period) unless the next
+            // line goes on in lowercase: hard-wrapped wire copy breaks lines mid-sentence.
+            let next = text[pos..].chars().find(|ch| !ch.is_whitespace());
+            if next.is_some_and(char::is_lowercase) {
+                None
+            } else {
+                Some(pos)
+            }
         } else if matches!(c, '.' | '!' | '?' | '…') {
             // Swallow runs like "?!" or "..." and closing quotes/brackets.
             let mut j = i + 1;
@@ -240,6 +246,18 @@ mod tests {
                 "Acme Corp. to buy Beta Inc. for $5 mln",
                 "The U.S. company said on Monday it agreed.",
                 "Shares rose!"
+            ]
+        );
+    }
+
+    #[test]
+    fn wrapped_lines_join_but_headlines_split() {
+        let t = "Acme to buy Beta\nAcme Corp said it agreed to\nacquire Beta Inc for cash.";
+        assert_eq!(
+            sents(t),
+            vec![
+                "Acme to buy Beta",
+                "Acme Corp said it agreed to\nacquire Beta Inc for cash."
             ]
         );
     }

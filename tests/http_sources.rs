@@ -1,0 +1,125 @@
+//! Feeds over real HTTP from a local fixture server: charset from the header, a failing source
+//! reported with a clear error while the others carry on, and the body-size cap.
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use trigger_radar::{App, Config};
+
+const RU_FEED: &str = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Новости</title>\
+<item><title>«Кедрон» открыл новый склад в Казани</title><link>http://fixture/1</link>\
+<pubDate>Tue, 10 Nov 2026 09:00:00 +0300</pubDate>\
+<description>ООО «Кедрон» открыло новый складской комплекс площадью 20 тыс. кв. м в Казани.</description></item>\
+<item><title>Погода</title><link>http://fixture/2</link><description>В Казани снег.</description></item>\
+</channel></rss>";
+
+async fn fixture_server() -> String {
+    let app = Router::new()
+        .route(
+            "/ru.xml",
+            get(|| async {
+                // windows-1251 bytes, declared only in the HTTP header (no prolog encoding).
+                let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(RU_FEED);
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        "application/rss+xml; charset=windows-1251",
+                    )],
+                    bytes.into_owned(),
+                )
+            }),
+        )
+        .route(
+            "/broken.xml",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }),
+        )
+        .route("/huge.xml", get(|| async { "x".repeat(200_000) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn http_feeds_decode_fail_and_cap_independently() {
+    let base = fixture_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sources");
+    std::fs::create_dir_all(&src).unwrap();
+    for (name, path) in [
+        ("ru", "ru.xml"),
+        ("broken", "broken.xml"),
+        ("huge", "huge.xml"),
+    ] {
+        std::fs::write(
+            src.join(format!("{name}.toml")),
+            format!("name = \"{name}\"\nkind = \"feed\"\nurl = \"{base}/{path}\"\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(src.join("bad.toml"), "name = \"bad\"\nkind = \"feed\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("accounts.csv"),
+        "crm_id,name\nk1,ООО «Кедрон»\n",
+    )
+    .unwrap();
+
+    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    cfg.sources_dirs = vec![src];
+    cfg.fetch.max_body_bytes = 100_000;
+    let app = App::open(cfg).await.unwrap();
+    app.import_accounts(&dir.path().join("accounts.csv"))
+        .await
+        .unwrap();
+    let report = app.crawl(None, false, false).await.unwrap();
+    app.close_indexer().unwrap();
+
+    // The malformed source file is reported by path and key, the rest still crawl.
+    assert_eq!(report.source_file_errors.len(), 1);
+    assert!(
+        report.source_file_errors[0].contains("bad.toml")
+            && report.source_file_errors[0].contains("url")
+    );
+
+    let by_name = |n: &str| report.sources.iter().find(|s| s.source == n).unwrap();
+    let ru = by_name("ru");
+    assert_eq!(ru.error, None);
+    assert_eq!(ru.items, 2);
+    assert!(ru.encoding.starts_with("windows-1251"), "{}", ru.encoding);
+    assert!(
+        by_name("broken")
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("HTTP 500")
+    );
+    assert!(
+        by_name("huge")
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("100000-byte cap")
+    );
+
+    let events = app.store.account_events(None).await.unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event.title == "«Кедрон» открыл новый склад в Казани"),
+        "{:?}",
+        events
+            .iter()
+            .map(|e| (&e.event.title, e.event.kind))
+            .collect::<Vec<_>>()
+    );
+
+    let health = app.store.source_health().await.unwrap();
+    let broken = health.iter().find(|h| h.name == "broken").unwrap();
+    assert_eq!(broken.consecutive_failures, 1);
+    assert!(broken.last_error.as_deref().unwrap().contains("HTTP 500"));
+    assert!(
+        broken.next_run_at > chrono::Utc::now() + chrono::Duration::minutes(60),
+        "failures back off"
+    );
+}

@@ -1,0 +1,111 @@
+//! The web UI and JSON API over a demo instance, through real HTTP.
+
+use std::sync::Arc;
+
+async fn serve_demo() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trigger_radar::demo::run(dir.path(), false).await.unwrap();
+    run.app.close_indexer().unwrap();
+    let app = Arc::new(run.app);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(trigger_radar::web::serve(
+        app,
+        listener,
+        std::future::pending(),
+    ));
+    (dir, format!("http://{addr}"))
+}
+
+#[tokio::test]
+async fn pages_and_api_answer() {
+    let (_dir, base) = serve_demo().await;
+    let client = reqwest::Client::new();
+
+    let leads: serde_json::Value = client
+        .get(format!("{base}/api/leads?limit=5"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let leads = leads.as_array().unwrap();
+    assert_eq!(leads.len(), 5);
+    let top_name = leads[0]["account"]["name"].as_str().unwrap().to_string();
+    assert!(leads[0]["readiness"]["score"].as_u64().unwrap() > 0);
+    assert!(
+        !leads[0]["readiness"]["contributions"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let html = client
+        .get(format!("{base}/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Hot leads"));
+    assert!(
+        html.contains(&askama_escape(&top_name)),
+        "top account on the page"
+    );
+
+    // A stemmed Russian form: the feed says «завод», «заводе», «заводы»; the query says «заводами».
+    let r: serde_json::Value = client
+        .get(format!("{base}/api/events"))
+        .query(&[("q", "заводами")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(r["total"].as_u64().unwrap() >= 1, "{r}");
+    assert!(r["events"][0]["snippet"].as_str().unwrap().contains("<b>"));
+
+    let r: serde_json::Value = client
+        .get(format!("{base}/api/events"))
+        .query(&[("q", ""), ("kind", "acquisition")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events = r["events"].as_array().unwrap();
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|e| e["kind"] == "acquisition"));
+
+    let bad = client
+        .get(format!("{base}/api/events?kind=merger"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let msg: serde_json::Value = bad.json().await.unwrap();
+    assert!(msg["error"].as_str().unwrap().contains("merger"));
+
+    let page = client
+        .get(format!("{base}/search?q=acquire"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("events found"));
+    assert!(page.contains("<b>"), "highlighted hit");
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
