@@ -27,6 +27,10 @@ pub enum SearchError {
     Index(#[from] tantivy::TantivyError),
     #[error("the query `{query}` is not valid: {message}")]
     Query { query: String, message: String },
+    #[error(
+        "another Trigger Radar process (a running `serve`?) is writing to this index; stop it, or use a separate --data folder"
+    )]
+    Locked,
     #[error("the index writer has stopped (see the log for why); restart the command")]
     WriterGone,
 }
@@ -224,4 +228,88 @@ pub fn escape_html(s: &str) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Event, EventStatus, Lang};
+
+    fn event(id: i64, title: &str, evidence: &str) -> IndexDoc {
+        IndexDoc {
+            event: Event {
+                id,
+                kind: TriggerKind::NewFacility,
+                status: EventStatus::Announced,
+                confidence: 0.8,
+                evidence: evidence.into(),
+                companies: vec!["Acme".into()],
+                source: "s".into(),
+                url: format!("u{id}"),
+                title: title.into(),
+                lang: Lang::Ru,
+                published_at: chrono::Utc::now(),
+            },
+            account_ids: vec![1],
+            account_names: vec!["ООО «Ёлкин»".into()],
+        }
+    }
+
+    #[test]
+    fn stems_folds_yo_keeps_names_whole_and_allows_one_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let w = idx.writer(20, 1000).unwrap();
+        assert!(matches!(idx.writer(20, 1000), Err(SearchError::Locked)));
+        w.add(vec![
+            event(1, "Новый завод", "Компания открыла новые заводы в Туле."),
+            event(2, "Acme opens plant", "Acme opened two plants."),
+        ])
+        .unwrap();
+        assert_eq!(idx.len(), 0, "nothing visible before commit");
+        w.commit().unwrap();
+        let q = |t: &str| {
+            idx.search(&SearchQuery {
+                text: t.into(),
+                limit: 10,
+                ..SearchQuery::default()
+            })
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.event_id)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(q("заводами"), vec![1], "Russian stemming");
+        assert_eq!(q("plant"), vec![2], "English stemming");
+        assert_eq!(
+            q_sorted(&idx, "ёлкин"),
+            vec![1, 2],
+            "account names searchable, ё folded"
+        );
+        assert_eq!(q_sorted(&idx, "companies:acme"), vec![1, 2]);
+        assert!(
+            q("companies:acm").is_empty(),
+            "company names are not stemmed"
+        );
+        w.delete(vec![1]).unwrap();
+        w.commit().unwrap();
+        assert!(q("заводами").is_empty(), "deleted events leave the index");
+    }
+
+    fn q_sorted(idx: &SearchIndex, t: &str) -> Vec<i64> {
+        let mut v: Vec<i64> = idx
+            .search(&SearchQuery {
+                text: t.into(),
+                limit: 10,
+                ..SearchQuery::default()
+            })
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.event_id)
+            .collect();
+        v.sort();
+        v
+    }
 }

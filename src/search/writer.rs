@@ -35,7 +35,11 @@ impl Indexer {
         memory_mb: usize,
         commit_every: usize,
     ) -> Result<Indexer, SearchError> {
-        let writer: IndexWriter = idx.index.writer(memory_mb.max(15) * 1_000_000)?;
+        let writer: IndexWriter = match idx.index.writer(memory_mb.max(15) * 1_000_000) {
+            Ok(w) => w,
+            Err(tantivy::TantivyError::LockFailure(..)) => return Err(SearchError::Locked),
+            Err(e) => return Err(e.into()),
+        };
         let (tx, rx) = mpsc::channel::<Cmd>();
         let thread = std::thread::Builder::new()
             .name("index-writer".into())
