@@ -1,5 +1,5 @@
-//! Trigger detection: rule files (data, `rules/*.toml`) compiled into one multi-pattern regex per
-//! language; each text is folded once per sentence and scanned once; denials, negations and
+//! Trigger detection: rule files (data, `rules/*.toml`) compiled per language into a literal
+//! prefilter plus one small regex per pattern; each sentence is folded once and scanned once; denials, negations and
 //! per-rule exclusions cancel hits; cues set the status; positions give company mentions roles.
 
 pub mod mentions;

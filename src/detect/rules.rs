@@ -3,8 +3,10 @@
 
 use crate::model::{Lang, Role, TriggerKind};
 use crate::text::is_word_char;
+use aho_corasick::AhoCorasick;
 use regex_automata::meta::Regex;
-use regex_automata::{Input, MatchKind, PatternSet as Found};
+use regex_automata::{Anchored, Input};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -135,14 +137,31 @@ pub struct CompiledRule {
     pub roles: Option<Roles>,
 }
 
-/// Many patterns compiled twice: one multi-pattern regex that tells in a single pass *which*
-/// patterns occur in a sentence (overlaps included, so a shared phrase cannot hide another rule's),
-/// and one small regex per pattern to locate only those.
+/// Many patterns, found in one pass: an aho-corasick automaton over every pattern's prefix
+/// literals names the few patterns that can start at each position; only those run, anchored
+/// there. (One big multi-pattern regex spent most of its time building lazy-DFA states.)
 #[derive(Debug)]
 pub struct PatternSet {
-    set: Regex,
-    each: Vec<regex::Regex>,
+    prefilter: Option<AhoCorasick>,
+    /// Per prefilter literal: the patterns it starts.
+    literal_owners: Vec<Vec<usize>>,
+    /// Patterns without usable prefix literals: tried at every candidate position.
+    always: Vec<usize>,
+    each: Vec<Regex>,
     meta: Vec<PatternMeta>,
+}
+
+/// Prefix literals of a pattern, or None when a match may start with anything.
+fn prefix_literals(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix).limit_total(400);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().is_empty()) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
 }
 
 impl PatternSet {
@@ -155,16 +174,37 @@ impl PatternSet {
             file: what.to_string(),
             message,
         };
-        // Hundreds of patterns with `(\S+\s+){0,3}` gaps make the lazy DFA spill its default 2 MB
-        // cache and fall back to slow engines; a larger cache keeps scanning at DFA speed.
-        let set = Regex::builder()
-            .configure(
-                Regex::config()
-                    .match_kind(MatchKind::All)
-                    .hybrid_cache_capacity(64 << 20),
+        let mut lit_index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut literal_owners: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (pid, p) in patterns.iter().enumerate() {
+            match prefix_literals(p) {
+                Some(lits) => {
+                    for l in lits {
+                        let idx = *lit_index.entry(l.clone()).or_insert_with(|| {
+                            literals.push(l);
+                            literal_owners.push(Vec::new());
+                            literals.len() - 1
+                        });
+                        if !literal_owners[idx].contains(&pid) {
+                            literal_owners[idx].push(pid);
+                        }
+                    }
+                }
+                None => always.push(pid),
+            }
+        }
+        let prefilter = if literals.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(aho_corasick::MatchKind::Standard)
+                    .build(&literals)
+                    .map_err(|e| err(e.to_string()))?,
             )
-            .build_many(patterns)
-            .map_err(|e| err(e.to_string()))?;
+        };
         let each = patterns
             .iter()
             .zip(&meta)
@@ -176,10 +216,16 @@ impl PatternSet {
                 } else {
                     format!("({p})")
                 };
-                regex::Regex::new(&full).map_err(|e| err(format!("pattern `{p}`: {e}")))
+                Regex::new(&full).map_err(|e| err(format!("pattern `{p}`: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(PatternSet { set, each, meta })
+        Ok(PatternSet {
+            prefilter,
+            literal_owners,
+            always,
+            each,
+            meta,
+        })
     }
 
     /// Number of patterns.
@@ -192,32 +238,44 @@ impl PatternSet {
         self.each.is_empty()
     }
 
-    /// Every (pattern id, start, end) in `text` whose match starts at a word start.
+    /// Every (pattern id, start, end) in `text` whose match starts at a word start; several
+    /// patterns may match at one place (a shared phrase must not hide another rule's hit).
     pub fn find_all(&self, text: &str) -> Vec<(usize, usize, usize)> {
-        let mut out = Vec::new();
-        if self.each.is_empty() {
-            return out;
-        }
-        let mut found = Found::new(self.set.pattern_len());
-        self.set
-            .which_overlapping_matches(&Input::new(text), &mut found);
-        for pid in found.iter() {
-            let re = &self.each[pid.as_usize()];
-            let mut pos = 0;
-            while pos <= text.len() {
-                let Some(caps) = re.captures_at(text, pos) else {
-                    break;
-                };
-                let Some(m) = caps.get(1) else { break };
-                let (s, e) = (m.start(), m.end());
-                let starts_word = s == 0
-                    || !m.as_str().chars().next().is_some_and(is_word_char)
-                    || !text[..s].chars().next_back().is_some_and(is_word_char);
-                if starts_word && e > s {
-                    out.push((pid.as_usize(), s, e));
+        let mut candidates: Vec<(usize, usize)> = Vec::new();
+        if let Some(ac) = &self.prefilter {
+            for m in ac.find_overlapping_iter(text) {
+                let s = m.start();
+                if !text.is_char_boundary(s) || !starts_word(text, s) {
+                    continue;
                 }
-                // Step one character: the same pattern may also occur later, or start inside.
-                pos = s + text[s..].chars().next().map_or(1, char::len_utf8);
+                for &pid in &self.literal_owners[m.pattern().as_usize()] {
+                    candidates.push((pid, s));
+                }
+            }
+        }
+        if !self.always.is_empty() {
+            let mut pos = 0;
+            while pos < text.len() {
+                if starts_word(text, pos) {
+                    candidates.extend(self.always.iter().map(|&pid| (pid, pos)));
+                }
+                pos = next_candidate(text, pos);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut out = Vec::new();
+        for (pid, s) in candidates {
+            let re = &self.each[pid];
+            let mut caps = re.create_captures();
+            re.search_captures(
+                &Input::new(text).range(s..).anchored(Anchored::Yes),
+                &mut caps,
+            );
+            if let Some(span) = caps.get_group(1)
+                && span.end > span.start
+            {
+                out.push((pid, span.start, span.end));
             }
         }
         out.sort_by_key(|&(pid, s, _)| (s, pid));
@@ -228,6 +286,28 @@ impl PatternSet {
     pub fn meta(&self, pid: usize) -> &PatternMeta {
         &self.meta[pid]
     }
+}
+
+/// A match may start at `s` when it is the start of the text or not inside a word.
+fn starts_word(text: &str, s: usize) -> bool {
+    s == 0
+        || !text[..s].chars().next_back().is_some_and(is_word_char)
+        || !text[s..].chars().next().is_some_and(is_word_char)
+}
+
+/// The first offset after `s` that is not inside a word (a word start, or a non-word character).
+fn next_candidate(text: &str, s: usize) -> usize {
+    let mut prev_word = false;
+    let mut first = true;
+    for (i, c) in text[s..].char_indices() {
+        let word = is_word_char(c);
+        if !(first || prev_word && word) {
+            return s + i;
+        }
+        first = false;
+        prev_word = word;
+    }
+    text.len() + 1
 }
 
 /// All rules of one language, compiled: one pattern set for triggers, one for context cues.
