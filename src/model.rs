@@ -6,6 +6,13 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A trigger kind of the v1 taxonomy (DESIGN §5). Snake-case names are stable in the API.
+///
+/// ```
+/// use trigger_radar::model::TriggerKind;
+/// let k: TriggerKind = "new_facility".parse().unwrap();
+/// assert_eq!(k, TriggerKind::NewFacility);
+/// assert!("merger".parse::<TriggerKind>().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerKind {

@@ -103,6 +103,12 @@ pub fn fold_for_names(text: &str) -> Folded {
 }
 
 /// The folded key of a name, without the offset map.
+///
+/// ```
+/// use trigger_radar::text::name_key;
+/// assert_eq!(name_key("ООО «Ёлка-Трейд»"), "ооо елка трейд");
+/// assert_eq!(name_key("Acme, Inc."), "acme inc");
+/// ```
 pub fn name_key(text: &str) -> String {
     fold_for_names(text).text
 }

@@ -88,13 +88,11 @@ impl super::Store {
         let now = Utc::now().timestamp();
         let mut out = Vec::with_capacity(batch.len());
         for (doc, events) in batch {
-            let document_id: i64 = sqlx::query_scalar(
+            // New documents (the common case) cost one statement; only a changed one pays for
+            // the update and for replacing its events.
+            let inserted: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO documents (source, url, title, body, lang, published_at, fetched_at, content_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (url) DO UPDATE SET source = excluded.source, title = excluded.title, \
-                 body = excluded.body, lang = excluded.lang, published_at = excluded.published_at, \
-                 fetched_at = excluded.fetched_at, content_hash = excluded.content_hash \
-                 RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (url) DO NOTHING RETURNING id",
             )
             .bind(&doc.source)
             .bind(&doc.url)
@@ -104,20 +102,41 @@ impl super::Store {
             .bind(doc.published_at.timestamp())
             .bind(now)
             .bind(&doc.content_hash)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(q("saving a document"))?;
-            let replaced_event_ids: Vec<i64> =
-                sqlx::query_scalar("SELECT id FROM events WHERE document_id = $1")
-                    .bind(document_id)
-                    .fetch_all(&mut *tx)
+            let (document_id, replaced_event_ids) = match inserted {
+                Some(id) => (id, Vec::new()),
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "UPDATE documents SET source = $1, title = $3, body = $4, lang = $5, published_at = $6, \
+                         fetched_at = $7, content_hash = $8 WHERE url = $2 RETURNING id",
+                    )
+                    .bind(&doc.source)
+                    .bind(&doc.url)
+                    .bind(&doc.title)
+                    .bind(&doc.text)
+                    .bind(doc.lang.as_str())
+                    .bind(doc.published_at.timestamp())
+                    .bind(now)
+                    .bind(&doc.content_hash)
+                    .fetch_one(&mut *tx)
                     .await
-                    .map_err(q("reading a changed document's events"))?;
-            sqlx::query("DELETE FROM events WHERE document_id = $1")
-                .bind(document_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(q("replacing a changed document's events"))?;
+                    .map_err(q("updating a changed document"))?;
+                    let old: Vec<i64> =
+                        sqlx::query_scalar("SELECT id FROM events WHERE document_id = $1")
+                            .bind(id)
+                            .fetch_all(&mut *tx)
+                            .await
+                            .map_err(q("reading a changed document's events"))?;
+                    sqlx::query("DELETE FROM events WHERE document_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(q("replacing a changed document's events"))?;
+                    (id, old)
+                }
+            };
             let mut event_ids = Vec::with_capacity(events.len());
             for ev in events {
                 let h = &ev.hit;

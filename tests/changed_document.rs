@@ -1,0 +1,81 @@
+//! A document whose content changes under the same URL is processed again: its old events leave
+//! the database and the index, the new ones arrive; an unchanged one is skipped.
+
+use trigger_radar::search::SearchQuery;
+use trigger_radar::{App, Config};
+
+fn feed(body: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title>\
+         <item><title>Kelvane news</title><link>https://example.invalid/kelvane</link>\
+         <pubDate>Tue, 10 Nov 2026 09:00:00 +0000</pubDate><description>{body}</description></item>\
+         <item><title>Weather</title><link>https://example.invalid/weather</link><description>Mild.</description></item>\
+         </channel></rss>"
+    )
+}
+
+#[tokio::test]
+async fn changed_content_replaces_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sources");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("f.toml"),
+        "name = \"f\"\nkind = \"feed\"\nurl = \"f.xml\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.csv"), "crm_id,name\nk1,Kelvane Ltd\n").unwrap();
+    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    cfg.sources_dirs = vec![src.clone()];
+    let app = App::open(cfg).await.unwrap();
+    app.import_accounts(&dir.path().join("a.csv"))
+        .await
+        .unwrap();
+
+    std::fs::write(
+        src.join("f.xml"),
+        feed("Kelvane Ltd opened a new factory in Ohio."),
+    )
+    .unwrap();
+    let r = app.crawl(None, false, false).await.unwrap();
+    assert_eq!(r.new_documents(), 2);
+    let kinds = |evs: &[trigger_radar::model::AccountEvent]| {
+        evs.iter()
+            .map(|e| e.event.kind.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        kinds(&app.store.account_events(None).await.unwrap()),
+        vec!["new_facility"]
+    );
+
+    std::fs::write(src.join("f.xml"), feed("Kelvane Ltd will cut 300 jobs.")).unwrap();
+    let r = app.crawl(None, false, false).await.unwrap();
+    assert_eq!(
+        (r.new_documents(), r.sources[0].unchanged),
+        (1, 1),
+        "only the changed item is reprocessed"
+    );
+    assert_eq!(
+        kinds(&app.store.account_events(None).await.unwrap()),
+        vec!["layoffs"]
+    );
+    assert_eq!(app.store.stats().await.unwrap().documents, 2);
+
+    let search = |t: &'static str| {
+        let app = &app;
+        async move {
+            app.search(&SearchQuery {
+                text: t.into(),
+                limit: 10,
+                ..SearchQuery::default()
+            })
+            .await
+            .unwrap()
+            .0
+        }
+    };
+    assert_eq!(search("factory").await, 0, "the old event left the index");
+    assert_eq!(search("jobs").await, 1);
+    app.close_indexer().unwrap();
+}
