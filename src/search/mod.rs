@@ -141,7 +141,9 @@ impl SearchIndex {
         parser.set_conjunction_by_default();
         // The index folds ё→е; the query must too ("Ёлка" finds "елка"). Case is left to the
         // analyzers so that AND/OR/NOT keep their meaning.
-        let folded = fold_yo(q.text.trim());
+        // tantivy reads "a AND NOT b" as "a AND (nothing but not-b)", which matches nothing;
+        // with conjunction by default "a NOT b" means what users meant.
+        let folded = fold_yo(q.text.trim()).replace(" AND NOT ", " NOT ");
         let text_query: Box<dyn Query> = if folded.is_empty() {
             Box::new(tantivy::query::AllQuery)
         } else {
@@ -282,6 +284,11 @@ mod tests {
         };
         assert_eq!(q("заводами"), vec![1], "Russian stemming");
         assert_eq!(q("plant"), vec![2], "English stemming");
+        assert_eq!(
+            q_sorted(&idx, "acme AND NOT plant"),
+            vec![1],
+            "AND NOT excludes"
+        );
         assert_eq!(
             q_sorted(&idx, "ёлкин"),
             vec![1, 2],
