@@ -34,7 +34,11 @@ async fn fixture_server() -> String {
             "/broken.xml",
             get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response() }),
         )
-        .route("/huge.xml", get(|| async { "x".repeat(200_000) }));
+        .route("/huge.xml", get(|| async { "x".repeat(200_000) }))
+        .route(
+            "/garbage.xml",
+            get(|| async { "<html><body>Not a feed, a login page</body></html>" }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
