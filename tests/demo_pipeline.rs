@@ -153,6 +153,16 @@ async fn planted_events_land_on_their_accounts_and_traps_do_not() {
         fired.join("\n")
     );
 
+    // One account's events are exactly its share of all attached events.
+    let all_attached = app.store.account_events(None).await.unwrap();
+    let id = all_attached[0].account_id;
+    let own = app.store.account_events(Some(id)).await.unwrap();
+    assert!(!own.is_empty() && own.iter().all(|e| e.account_id == id));
+    assert_eq!(
+        own.len(),
+        all_attached.iter().filter(|e| e.account_id == id).count()
+    );
+
     // Scores exist and are explained.
     let leads = app.leads(5).await.unwrap();
     assert_eq!(leads.len(), 5);

@@ -289,21 +289,26 @@ impl super::Store {
         &self,
         account: Option<i64>,
     ) -> Result<Vec<AccountEvent>, StoreError> {
-        let rows = sqlx::query(
+        // Built with QueryBuilder rather than "$1 IS NULL OR …": PostgreSQL cannot type an
+        // untyped NULL parameter.
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
              d.source, d.url, d.title, d.lang, d.published_at, \
              ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
              FROM event_accounts ea \
              JOIN events e ON e.id = ea.event_id \
              JOIN documents d ON d.id = e.document_id \
-             LEFT JOIN sources s ON s.name = d.source \
-             WHERE ($1 IS NULL OR ea.account_id = $1) \
-             ORDER BY d.published_at DESC, e.id DESC",
-        )
-        .bind(account)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("reading account events"))?;
+             LEFT JOIN sources s ON s.name = d.source",
+        );
+        if let Some(id) = account {
+            qb.push(" WHERE ea.account_id = ").push_bind(id);
+        }
+        qb.push(" ORDER BY d.published_at DESC, e.id DESC");
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading account events"))?;
         rows.iter()
             .map(|r| {
                 Ok(AccountEvent {
