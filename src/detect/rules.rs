@@ -267,12 +267,16 @@ impl PatternSet {
         let mut out = Vec::new();
         for (pid, s) in candidates {
             let re = &self.each[pid];
-            let mut caps = re.create_captures();
-            re.search_captures(
-                &Input::new(text).range(s..).anchored(Anchored::Yes),
-                &mut caps,
-            );
-            if let Some(span) = caps.get_group(1)
+            let input = Input::new(text).range(s..).anchored(Anchored::Yes);
+            let span = if self.meta[pid].whole_word_end {
+                // Only `>` patterns need the group: their match includes the boundary character.
+                let mut caps = re.create_captures();
+                re.search_captures(&input, &mut caps);
+                caps.get_group(1)
+            } else {
+                re.search(&input).map(|m| m.span())
+            };
+            if let Some(span) = span
                 && span.end > span.start
             {
                 out.push((pid, span.start, span.end));
