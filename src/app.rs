@@ -310,16 +310,22 @@ impl App {
             let Some(last) = events.last() else { break };
             after = last.id;
             let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-            let names = self.store.event_account_names(&ids).await?;
-            let account_ids = self.store.event_account_ids(&ids).await?;
+            let mut attached = self.store.event_accounts(&ids).await?;
             n += events.len();
             bar.inc(events.len() as u64);
             let docs = events
                 .into_iter()
-                .map(|e| IndexDoc {
-                    account_names: names.get(&e.id).cloned().unwrap_or_default(),
-                    account_ids: account_ids.get(&e.id).cloned().unwrap_or_default(),
-                    event: e,
+                .map(|e| {
+                    let (account_ids, account_names) = attached
+                        .remove(&e.id)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .unzip();
+                    IndexDoc {
+                        account_ids,
+                        account_names,
+                        event: e,
+                    }
                 })
                 .collect();
             indexer.add(docs)?;

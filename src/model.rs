@@ -273,6 +273,17 @@ pub struct Mention {
     pub end: usize,
 }
 
+/// The distinct company names of mentions, in order of appearance.
+pub fn company_names(mentions: &[Mention]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for m in mentions {
+        if !names.contains(&m.name) {
+            names.push(m.name.clone());
+        }
+    }
+    names
+}
+
 /// One trigger found in a text by the detector.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TriggerHit {
@@ -377,6 +388,8 @@ pub struct Contribution {
     pub age_days: f32,
     pub half_life_days: f32,
     pub evidence: String,
+    /// The source's name.
+    pub source: String,
     pub url: String,
     pub published_at: DateTime<Utc>,
 }

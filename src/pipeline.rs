@@ -5,7 +5,7 @@ use crate::accounts::Matcher;
 use crate::detect::{Detector, document_text};
 use crate::extract;
 use crate::fetch::{Fetcher, decode::decode};
-use crate::model::{Document, Event, RawItem};
+use crate::model::{Document, Event, RawItem, company_names};
 use crate::search::{IndexDoc, Indexer};
 use crate::sources::SourceSpec;
 use crate::store::{NewEvent, Store};
@@ -227,19 +227,13 @@ pub fn process(
 }
 
 fn event_of(id: i64, doc: &Document, ev: &NewEvent) -> Event {
-    let mut companies: Vec<String> = Vec::new();
-    for m in &ev.hit.mentions {
-        if !companies.contains(&m.name) {
-            companies.push(m.name.clone());
-        }
-    }
     Event {
         id,
         kind: ev.hit.kind,
         status: ev.hit.status,
         confidence: ev.hit.confidence,
         evidence: ev.hit.evidence.clone(),
-        companies,
+        companies: company_names(&ev.hit.mentions),
         source: doc.source.clone(),
         url: doc.url.clone(),
         title: doc.title.clone(),

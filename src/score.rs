@@ -113,6 +113,7 @@ impl Scorer {
                 age_days,
                 half_life_days: half,
                 evidence: e.evidence.clone(),
+                source: e.source.clone(),
                 url: e.url.clone(),
                 published_at: e.published_at,
             });

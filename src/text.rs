@@ -62,6 +62,31 @@ pub fn fold_for_rules(text: &str) -> Folded {
     Folded { text: out, map }
 }
 
+/// One character of a name key: letters and digits lowercased (ё→е), `&`/`+` kept, anything
+/// else one separating space.
+fn push_name_char(
+    out: &mut String,
+    map: &mut Vec<u32>,
+    last_space: &mut bool,
+    n: char,
+    orig: usize,
+) {
+    if n.is_alphanumeric() {
+        for l in n.to_lowercase() {
+            let l = if l == 'ё' { 'е' } else { l };
+            push_char(out, map, l, orig);
+        }
+        *last_space = false;
+    } else if n == '&' || n == '+' {
+        // Kept: "AT&T", "C++" differ from "at t", "c".
+        push_char(out, map, n, orig);
+        *last_space = false;
+    } else if !*last_space {
+        push_char(out, map, ' ', orig);
+        *last_space = true;
+    }
+}
+
 /// The key form of a company name or of text searched for names: NFKC, lowercase, ё→е, every run of
 /// non-alphanumeric characters one space, trimmed. "ООО «Ромашка»" → "ооо ромашка".
 pub fn fold_for_names(text: &str) -> Folded {
@@ -69,28 +94,13 @@ pub fn fold_for_names(text: &str) -> Folded {
     let mut map = Vec::with_capacity(text.len() + 1);
     let mut last_space = true;
     for (i, c) in text.char_indices() {
-        let mut buf = [0u8; 4];
-        let single = c.encode_utf8(&mut buf);
-        // NFKC only matters off ASCII; skipping it keeps the hot path cheap.
-        let chars: Vec<char> = if c.is_ascii() {
-            vec![c]
+        // NFKC only matters off ASCII; skipping it keeps the hot path free of allocations.
+        if c.is_ascii() {
+            push_name_char(&mut out, &mut map, &mut last_space, c, i);
         } else {
-            single.nfkc().collect()
-        };
-        for n in chars {
-            if n.is_alphanumeric() {
-                for l in n.to_lowercase() {
-                    let l = if l == 'ё' { 'е' } else { l };
-                    push_char(&mut out, &mut map, l, i);
-                }
-                last_space = false;
-            } else if n == '&' || n == '+' {
-                // Kept: "AT&T", "C++" differ from "at t", "c".
-                push_char(&mut out, &mut map, n, i);
-                last_space = false;
-            } else if !last_space {
-                push_char(&mut out, &mut map, ' ', i);
-                last_space = true;
+            let mut buf = [0u8; 4];
+            for n in c.encode_utf8(&mut buf).nfkc() {
+                push_name_char(&mut out, &mut map, &mut last_space, n, i);
             }
         }
     }

@@ -228,11 +228,6 @@ impl PatternSet {
         })
     }
 
-    /// Number of patterns.
-    pub fn len(&self) -> usize {
-        self.each.len()
-    }
-
     /// True when there are no patterns.
     pub fn is_empty(&self) -> bool {
         self.each.is_empty()
@@ -284,11 +279,6 @@ impl PatternSet {
         }
         out.sort_by_key(|&(pid, s, _)| (s, pid));
         out
-    }
-
-    /// The meta of pattern `pid`.
-    pub fn meta(&self, pid: usize) -> &PatternMeta {
-        &self.meta[pid]
     }
 }
 

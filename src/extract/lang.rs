@@ -3,6 +3,12 @@
 
 use crate::model::Lang;
 use crate::text::cyrillic_share;
+use std::sync::LazyLock;
+
+/// Built once: detection runs for every document.
+static DETECTOR: LazyLock<whatlang::Detector> = LazyLock::new(|| {
+    whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Rus])
+});
 
 /// Russian or English. Script first (Cyrillic share), then whatlang for Latin text, then the hint.
 pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
@@ -13,9 +19,7 @@ pub fn detect(text: &str, hint: Option<Lang>) -> Lang {
     if share == 0.0 && !text.chars().any(char::is_alphabetic) {
         return hint.unwrap_or(Lang::En);
     }
-    let detector =
-        whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Rus]);
-    match detector.detect(text) {
+    match DETECTOR.detect(text) {
         Some(info) if info.is_reliable() => match info.lang() {
             whatlang::Lang::Rus => Lang::Ru,
             _ => Lang::En,

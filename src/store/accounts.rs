@@ -12,7 +12,7 @@ pub struct UpsertCount {
     pub updated: usize,
 }
 
-fn account_from_row(r: &SqliteRow) -> Result<Account, StoreError> {
+pub(super) fn account_from_row(r: &SqliteRow) -> Result<Account, StoreError> {
     Ok(Account {
         id: r.get("id"),
         crm_id: r.get("crm_id"),

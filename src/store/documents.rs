@@ -2,7 +2,7 @@
 
 use super::{StoreError, dialect, q};
 use crate::accounts::AccountMatch;
-use crate::model::{AccountEvent, Document, Event, Lang, Mention, TriggerHit};
+use crate::model::{AccountEvent, Document, Event, Lang, Mention, TriggerHit, company_names};
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
@@ -24,6 +24,21 @@ pub struct SavedDocument {
     pub replaced_event_ids: Vec<i64>,
 }
 
+type DocumentQuery<'q> = sqlx::query::QueryScalar<'q, Sqlite, i64, sqlx::sqlite::SqliteArguments>;
+
+/// Binds a document as $1…$8 (source, url, title, body, lang, published_at, fetched_at, hash):
+/// the insert and the update of a changed document take the same parameters.
+fn bind_document<'q>(q: DocumentQuery<'q>, doc: &'q Document, now: i64) -> DocumentQuery<'q> {
+    q.bind(&doc.source)
+        .bind(&doc.url)
+        .bind(&doc.title)
+        .bind(&doc.text)
+        .bind(doc.lang.as_str())
+        .bind(doc.published_at.timestamp())
+        .bind(now)
+        .bind(&doc.content_hash)
+}
+
 pub(crate) fn ts(t: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(t, 0).single().unwrap_or_default()
 }
@@ -35,12 +50,7 @@ pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
     let corrupt = |what: &'static str, message: String| StoreError::Corrupt { what, message };
     let mentions: Vec<Mention> = serde_json::from_str(r.get::<&str, _>("mentions"))
         .map_err(|e| corrupt("event mentions", e.to_string()))?;
-    let mut companies: Vec<String> = Vec::new();
-    for m in mentions {
-        if !companies.contains(&m.name) {
-            companies.push(m.name);
-        }
-    }
+    let companies = company_names(&mentions);
     Ok(Event {
         id: r.get("id"),
         kind: r
@@ -90,36 +100,20 @@ impl super::Store {
         for (doc, events) in batch {
             // New documents (the common case) cost one statement; only a changed one pays for
             // the update and for replacing its events.
-            let inserted: Option<i64> = sqlx::query_scalar(
+            let inserted: Option<i64> = bind_document(sqlx::query_scalar(
                 "INSERT INTO documents (source, url, title, body, lang, published_at, fetched_at, content_hash) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (url) DO NOTHING RETURNING id",
-            )
-            .bind(&doc.source)
-            .bind(&doc.url)
-            .bind(&doc.title)
-            .bind(&doc.text)
-            .bind(doc.lang.as_str())
-            .bind(doc.published_at.timestamp())
-            .bind(now)
-            .bind(&doc.content_hash)
+            ), doc, now)
             .fetch_optional(&mut *tx)
             .await
             .map_err(q("saving a document"))?;
             let (document_id, replaced_event_ids) = match inserted {
                 Some(id) => (id, Vec::new()),
                 None => {
-                    let id: i64 = sqlx::query_scalar(
+                    let id: i64 = bind_document(sqlx::query_scalar(
                         "UPDATE documents SET source = $1, title = $3, body = $4, lang = $5, published_at = $6, \
                          fetched_at = $7, content_hash = $8 WHERE url = $2 RETURNING id",
-                    )
-                    .bind(&doc.source)
-                    .bind(&doc.url)
-                    .bind(&doc.title)
-                    .bind(&doc.text)
-                    .bind(doc.lang.as_str())
-                    .bind(doc.published_at.timestamp())
-                    .bind(now)
-                    .bind(&doc.content_hash)
+                    ), doc, now)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(q("updating a changed document"))?;
@@ -227,17 +221,17 @@ impl super::Store {
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
-    /// Account names attached to each event (for the index's company field).
-    pub async fn event_account_names(
+    /// The accounts (id, name) attached to each event, for the index.
+    pub async fn event_accounts(
         &self,
         ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<String>>, StoreError> {
-        let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    ) -> Result<HashMap<i64, Vec<(i64, String)>>, StoreError> {
+        let mut out: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT ea.event_id, a.name FROM event_accounts ea JOIN accounts a ON a.id = ea.account_id \
+            "SELECT ea.event_id, a.id, a.name FROM event_accounts ea JOIN accounts a ON a.id = ea.account_id \
              WHERE ea.event_id IN (",
         );
         let mut sep = qb.separated(", ");
@@ -251,35 +245,9 @@ impl super::Store {
             .await
             .map_err(q("reading event accounts"))?;
         for r in rows {
-            out.entry(r.get::<i64, _>(0)).or_default().push(r.get(1));
-        }
-        Ok(out)
-    }
-
-    /// Account ids attached to each event.
-    pub async fn event_account_ids(
-        &self,
-        ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
-        let mut out: HashMap<i64, Vec<i64>> = HashMap::new();
-        if ids.is_empty() {
-            return Ok(out);
-        }
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT event_id, account_id FROM event_accounts WHERE event_id IN (",
-        );
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
-        qb.push(")");
-        let rows = qb
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("reading event accounts"))?;
-        for r in rows {
-            out.entry(r.get::<i64, _>(0)).or_default().push(r.get(1));
+            out.entry(r.get::<i64, _>(0))
+                .or_default()
+                .push((r.get(1), r.get(2)));
         }
         Ok(out)
     }

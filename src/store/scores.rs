@@ -1,5 +1,6 @@
 //! Readiness rows: the latest score per account with its explanation.
 
+use super::accounts::account_from_row;
 use super::{StoreError, dialect, q};
 use crate::model::{Account, Readiness};
 use sqlx::Row;
@@ -41,7 +42,8 @@ impl super::Store {
     /// Accounts with a score, highest first.
     pub async fn leads(&self, limit: i64) -> Result<Vec<(Account, Readiness)>, StoreError> {
         let rows = sqlx::query(
-            "SELECT r.detail FROM readiness r ORDER BY r.score DESC, r.account_id LIMIT $1",
+            "SELECT a.*, r.detail FROM readiness r JOIN accounts a ON a.id = r.account_id \
+             ORDER BY r.score DESC, r.account_id LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -50,13 +52,13 @@ impl super::Store {
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let readiness: Readiness =
-                serde_json::from_str(r.get::<&str, _>(0)).map_err(|e| StoreError::Corrupt {
-                    what: "readiness",
-                    message: e.to_string(),
+                serde_json::from_str(r.get::<&str, _>("detail")).map_err(|e| {
+                    StoreError::Corrupt {
+                        what: "readiness",
+                        message: e.to_string(),
+                    }
                 })?;
-            if let Some(a) = self.account(readiness.account_id).await? {
-                out.push((a, readiness));
-            }
+            out.push((account_from_row(&r)?, readiness));
         }
         Ok(out)
     }

@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 struct EventView {
@@ -89,14 +88,6 @@ pub(super) async fn leads(State(app): State<Arc<App>>) -> Response {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let events = match app.store.account_events(None).await {
-        Ok(e) => e,
-        Err(e) => return fail(e),
-    };
-    let sources: HashMap<i64, (String, String)> = events
-        .into_iter()
-        .map(|ae| (ae.event.id, (ae.event.source, ae.event.url)))
-        .collect();
     let views = leads
         .into_iter()
         .map(|(a, r)| LeadView {
@@ -123,10 +114,7 @@ pub(super) async fn leads(State(app): State<Arc<App>>) -> Response {
                     kind: c.kind.as_str(),
                     evidence: c.evidence.clone(),
                     url: c.url.clone(),
-                    source: sources
-                        .get(&c.event_id)
-                        .map(|s| s.0.clone())
-                        .unwrap_or_default(),
+                    source: c.source.clone(),
                     date: c.published_at.format("%Y-%m-%d").to_string(),
                     contribution: format!("{:.0}", c.value * 100.0),
                 })
