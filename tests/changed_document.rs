@@ -1,8 +1,9 @@
 //! A document whose content changes under the same URL is processed again: its old events leave
 //! the database and the index, the new ones arrive; an unchanged one is skipped.
 
+mod common;
+
 use trigger_radar::search::SearchQuery;
-use trigger_radar::{App, Config};
 
 fn feed(body: &str) -> String {
     format!(
@@ -16,24 +17,14 @@ fn feed(body: &str) -> String {
 
 #[tokio::test]
 async fn changed_content_replaces_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("sources");
-    std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(
-        src.join("f.toml"),
-        "name = \"f\"\nkind = \"feed\"\nurl = \"f.xml\"\n",
-    )
-    .unwrap();
+    let (dir, app, feed_file) = common::one_feed_instance().await;
     std::fs::write(dir.path().join("a.csv"), "crm_id,name\nk1,Kelvane Ltd\n").unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
-    cfg.sources_dirs = vec![src.clone()];
-    let app = App::open(cfg).await.unwrap();
     app.import_accounts(&dir.path().join("a.csv"))
         .await
         .unwrap();
 
     std::fs::write(
-        src.join("f.xml"),
+        &feed_file,
         feed("Kelvane Ltd opened a new factory in Ohio."),
     )
     .unwrap();
@@ -49,7 +40,7 @@ async fn changed_content_replaces_events() {
         vec!["new_facility"]
     );
 
-    std::fs::write(src.join("f.xml"), feed("Kelvane Ltd will cut 300 jobs.")).unwrap();
+    std::fs::write(&feed_file, feed("Kelvane Ltd will cut 300 jobs.")).unwrap();
     let r = app.crawl(None, false, false).await.unwrap();
     assert_eq!(
         (r.new_documents(), r.sources[0].unchanged),

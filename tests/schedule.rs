@@ -1,29 +1,21 @@
 //! `serve`'s scheduler: it crawls due sources on its own and stops when told.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
-use trigger_radar::{App, Config};
 
 #[tokio::test]
 async fn scheduler_crawls_due_sources_and_stops() {
-    let dir = tempfile::tempdir().unwrap();
-    let src = dir.path().join("sources");
-    std::fs::create_dir_all(&src).unwrap();
+    let (_dir, app, feed_file) = common::one_feed_instance().await;
     std::fs::write(
-        src.join("f.toml"),
-        "name = \"f\"\nkind = \"feed\"\nurl = \"f.xml\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        src.join("f.xml"),
+        &feed_file,
         "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
          <item><title>Zentrix Corp opened a new factory in Ohio</title><link>https://example.invalid/z</link>\
          <description>Zentrix Corp opened a new factory in Ohio.</description></item></channel></rss>",
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
-    cfg.sources_dirs = vec![src];
-    let app = Arc::new(App::open(cfg).await.unwrap());
+    let app = Arc::new(app);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(trigger_radar::schedule::run(
         app.clone(),

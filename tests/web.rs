@@ -22,14 +22,7 @@ async fn pages_and_api_answer() {
     let (_dir, base) = serve_demo().await;
     let client = reqwest::Client::new();
 
-    let leads: serde_json::Value = client
-        .get(format!("{base}/api/leads?limit=5"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let leads = get_json(&client, &format!("{base}/api/leads"), &[("limit", "5")]).await;
     let leads = leads.as_array().unwrap();
     assert_eq!(leads.len(), 5);
     let top_name = leads[0]["account"]["name"].as_str().unwrap().to_string();
@@ -41,42 +34,35 @@ async fn pages_and_api_answer() {
             .is_empty()
     );
 
-    let html = client
-        .get(format!("{base}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = get_text(&client, &format!("{base}/")).await;
     assert!(html.contains("Hot leads"));
+    let source = leads[0]["readiness"]["contributions"][0]["source"]
+        .as_str()
+        .unwrap();
+    assert!(
+        source.starts_with("demo-"),
+        "each contribution names its source"
+    );
+    assert!(
+        html.contains(&format!(">{source}</a>")),
+        "source link on the page"
+    );
     assert!(
         html.contains(&askama_escape(&top_name)),
         "top account on the page"
     );
 
     // A stemmed Russian form: the feed says «завод», «заводе», «заводы»; the query says «заводами».
-    let r: serde_json::Value = client
-        .get(format!("{base}/api/events"))
-        .query(&[("q", "заводами")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get_json(&client, &format!("{base}/api/events"), &[("q", "заводами")]).await;
     assert!(r["total"].as_u64().unwrap() >= 1, "{r}");
     assert!(r["events"][0]["snippet"].as_str().unwrap().contains("<b>"));
 
-    let r: serde_json::Value = client
-        .get(format!("{base}/api/events"))
-        .query(&[("q", ""), ("kind", "acquisition")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r = get_json(
+        &client,
+        &format!("{base}/api/events"),
+        &[("q", ""), ("kind", "acquisition")],
+    )
+    .await;
     let events = r["events"].as_array().unwrap();
     assert!(!events.is_empty());
     assert!(events.iter().all(|e| e["kind"] == "acquisition"));
@@ -90,16 +76,29 @@ async fn pages_and_api_answer() {
     let msg: serde_json::Value = bad.json().await.unwrap();
     assert!(msg["error"].as_str().unwrap().contains("merger"));
 
-    let page = client
-        .get(format!("{base}/search?q=acquire"))
+    let page = get_text(&client, &format!("{base}/search?q=acquire")).await;
+    assert!(page.contains("events found"));
+    assert!(page.contains("<b>"), "highlighted hit");
+}
+
+async fn get_json(
+    client: &reqwest::Client,
+    url: &str,
+    query: &[(&str, &str)],
+) -> serde_json::Value {
+    client
+        .get(url)
+        .query(query)
         .send()
         .await
         .unwrap()
-        .text()
+        .json()
         .await
-        .unwrap();
-    assert!(page.contains("events found"));
-    assert!(page.contains("<b>"), "highlighted hit");
+        .unwrap()
+}
+
+async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 fn askama_escape(s: &str) -> String {
