@@ -332,6 +332,10 @@ pub struct Account {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {
     pub id: i64,
+    /// The first report of the same real-world event (kind + company + time window); equal to
+    /// `id` for a first report. Scoring counts a story once.
+    #[serde(default)]
+    pub story_id: i64,
     pub kind: TriggerKind,
     pub status: EventStatus,
     pub confidence: f32,
@@ -392,6 +396,14 @@ pub struct Contribution {
     pub source: String,
     pub url: String,
     pub published_at: DateTime<Utc>,
+    /// How many reports of this story the account has (one event told by several outlets or
+    /// sentences counts once; the best-scoring report stands for it).
+    #[serde(default = "one")]
+    pub reports: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// An account's readiness score with its explanation.

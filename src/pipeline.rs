@@ -161,13 +161,13 @@ impl Pipeline<'_> {
             let mut replaced = Vec::new();
             for ((doc, events), s) in chunk.iter().zip(&saved) {
                 replaced.extend(&s.replaced_event_ids);
-                for (ev, id) in events.iter().zip(&s.event_ids) {
+                for ((ev, id), story) in events.iter().zip(&s.event_ids).zip(&s.story_ids) {
                     r.events += 1;
                     if !ev.matches.is_empty() {
                         r.matched_events += 1;
                     }
                     docs.push(IndexDoc {
-                        event: event_of(*id, doc, ev),
+                        event: event_of(*id, *story, doc, ev),
                         account_ids: ev.matches.iter().map(|m| m.account_id).collect(),
                         account_names: ev
                             .matches
@@ -226,9 +226,10 @@ pub fn process(
     (out, unchanged, times)
 }
 
-fn event_of(id: i64, doc: &Document, ev: &NewEvent) -> Event {
+fn event_of(id: i64, story_id: i64, doc: &Document, ev: &NewEvent) -> Event {
     Event {
         id,
+        story_id,
         kind: ev.hit.kind,
         status: ev.hit.status,
         confidence: ev.hit.confidence,

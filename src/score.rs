@@ -84,7 +84,8 @@ impl Scorer {
         events: &[&AccountEvent],
         now: DateTime<Utc>,
     ) -> Readiness {
-        let mut contributions = Vec::new();
+        let mut contributions: Vec<Contribution> = Vec::new();
+        let mut story_at: HashMap<i64, usize> = HashMap::new();
         let mut capped_by = None;
         for ae in events {
             let e = &ae.event;
@@ -97,15 +98,16 @@ impl Scorer {
             let age_days = ((now - e.published_at).num_seconds() as f32 / 86_400.0).max(0.0);
             let half = self.half_life(e.kind);
             let weight = self.weight(e.kind);
-            let value = weight
+            let value = (weight
                 * e.confidence
                 * ae.match_confidence
                 * ae.source_reliability
-                * 2f32.powf(-age_days / half);
-            contributions.push(Contribution {
+                * 2f32.powf(-age_days / half))
+            .clamp(0.0, 1.0);
+            let c = Contribution {
                 event_id: e.id,
                 kind: e.kind,
-                value: value.clamp(0.0, 1.0),
+                value,
                 weight,
                 confidence: e.confidence,
                 match_confidence: ae.match_confidence,
@@ -116,7 +118,22 @@ impl Scorer {
                 source: e.source.clone(),
                 url: e.url.clone(),
                 published_at: e.published_at,
-            });
+                reports: 1,
+            };
+            // Several reports of one story count once: the strongest stands for it.
+            match story_at.get(&e.story_id) {
+                Some(&i) => {
+                    let reports = contributions[i].reports + 1;
+                    if c.value > contributions[i].value {
+                        contributions[i] = c;
+                    }
+                    contributions[i].reports = reports;
+                }
+                None => {
+                    story_at.insert(e.story_id, contributions.len());
+                    contributions.push(c);
+                }
+            }
         }
         contributions.sort_by(|a, b| b.value.total_cmp(&a.value));
         let trigger_part = 1.0 - contributions.iter().map(|c| 1.0 - c.value).product::<f32>();
@@ -191,6 +208,7 @@ mod tests {
         AccountEvent {
             event: Event {
                 id,
+                story_id: id,
                 kind,
                 status: EventStatus::Announced,
                 confidence: 1.0,

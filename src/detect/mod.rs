@@ -87,9 +87,13 @@ impl Detector {
             }
         }
         let mut best: HashMap<TriggerKind, TriggerHit> = HashMap::new();
-        for (s_start, s_end) in sentences::split(text) {
+        // Per kind: the first sentence (index) that reports it and how many do.
+        let mut seen: HashMap<TriggerKind, (usize, usize)> = HashMap::new();
+        for (idx, (s_start, s_end)) in sentences::split(text).into_iter().enumerate() {
             let sentence = &text[s_start..s_end];
             for hit in detect_sentence(rules, sentence, s_start) {
+                let e = seen.entry(hit.kind).or_insert((idx, 0));
+                e.1 += 1;
                 match best.remove(&hit.kind) {
                     None => {
                         best.insert(hit.kind, hit);
@@ -118,9 +122,36 @@ impl Detector {
             }
         }
         let mut hits: Vec<TriggerHit> = best.into_values().collect();
+        for h in &mut hits {
+            let (first, n) = seen.get(&h.kind).copied().unwrap_or((0, 1));
+            h.confidence = round2((h.confidence * prominence(first, n)).min(1.0));
+        }
         hits.sort_by_key(|h| (h.evidence_start, h.kind));
         hits
     }
+}
+
+/// How much a text is *about* an event, from where it first appears and how often: a headline or
+/// lead states the news, while a kind met only deep in the body is mostly background or an aside
+/// (on 1987 wire copy, acquisition hits in the headline are right 95% of the time, in the first
+/// two body sentences 73%, later 34%).
+fn prominence(first_sentence: usize, sentences: usize) -> f32 {
+    let place = match first_sentence {
+        0 | 1 => 1.0,
+        2 | 3 => 0.9,
+        4..=7 => 0.75,
+        _ => 0.65,
+    };
+    let repeated = match sentences {
+        0 | 1 => 1.0,
+        2 => 1.1,
+        _ => 1.2,
+    };
+    place * repeated
+}
+
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
 }
 
 /// One trigger in the `detect --jsonl` output (the format `shared/eval/score.py` reads; extra
@@ -191,6 +222,12 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         EventStatus::Planned => 0.85,
         _ => 1.0,
     };
+    // An old event recalled for context ("which it bought in 2009") is not news.
+    let background = if cues.iter().any(|c| c.0 == CueKind::Background) {
+        0.6
+    } else {
+        1.0
+    };
     let question = if sentence.trim_end_matches(['»', '"', ')']).ends_with('?') {
         0.5
     } else {
@@ -237,12 +274,30 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
                 }
             })
             .collect();
-        let org_factor = if mentions.is_empty() { 0.8 } else { 1.0 };
-        let confidence = (rule.confidence * status_factor * question * org_factor).clamp(0.0, 1.0);
+        let weakened = if cues
+            .iter()
+            .any(|&(k, _, _)| k == CueKind::Weaken(rule_idx))
+        {
+            0.75
+        } else {
+            1.0
+        };
+        // Without a named company the event may be anyone's (a market, a country, a person).
+        let org_factor = if mentions.is_empty() {
+            rules.no_company_factor
+        } else {
+            1.0
+        };
+        let confidence = (rule.confidence
+            * status_factor
+            * question
+            * org_factor
+            * background
+            * weakened).clamp(0.0, 1.0);
         out.push(TriggerHit {
             kind: rule.kind,
             status,
-            confidence: (confidence * 100.0).round() / 100.0,
+            confidence: round2(confidence),
             evidence: sentence.to_string(),
             evidence_start: offset,
             evidence_end: offset + sentence.len(),

@@ -49,6 +49,11 @@ pub struct RuleFile {
     /// How many off-topic cues silence a text.
     #[serde(default = "default_off_topic_min")]
     pub off_topic_min: usize,
+    /// Confidence factor for a hit whose sentence names no company (measured per language: a
+    /// Russian sentence often names a company without quotes or legal form, which the mention
+    /// finder misses).
+    #[serde(default)]
+    pub no_company_factor: Option<f32>,
     #[serde(default)]
     pub status: StatusCues,
     #[serde(default, rename = "rule")]
@@ -73,6 +78,10 @@ pub struct StatusCues {
     pub planned: Vec<String>,
     #[serde(default)]
     pub completed: Vec<String>,
+    /// Background: the sentence recalls an old event ("which it bought in 2009", "last year").
+    /// The hit is kept (it explains context) but its confidence drops below what scoring uses.
+    #[serde(default)]
+    pub background: Vec<String>,
 }
 
 /// One rule: phrases that signal a kind, what cancels them, and how mentions get roles.
@@ -85,6 +94,10 @@ pub struct RuleSpec {
     pub patterns: Vec<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Context that makes a hit less certain without ruling it out (a noun reference, an
+    /// ambiguous object): confidence × 0.75.
+    #[serde(default)]
+    pub weaken: Vec<String>,
     #[serde(default)]
     pub roles: Option<Roles>,
     #[serde(default, rename = "example")]
@@ -119,8 +132,11 @@ pub enum CueKind {
     Rumoured,
     Planned,
     Completed,
+    Background,
     /// Cancels the rule with this index.
     Exclude(usize),
+    /// Lowers the confidence of the rule with this index.
+    Weaken(usize),
 }
 
 /// A pattern plus whether it must end at a word end (`>` suffix).
@@ -318,6 +334,7 @@ pub struct LangRules {
     pub off_topic_min: usize,
     pub rules: Vec<CompiledRule>,
     pub negation_window: usize,
+    pub no_company_factor: f32,
     /// Every example, for the test suite and `rules check`.
     pub examples: Vec<(String, Vec<String>)>,
 }
@@ -360,6 +377,7 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
     let mut off_pats = Vec::new();
     let mut off_metas = Vec::new();
     let mut off_topic_min = default_off_topic_min();
+    let mut no_company_factor = 0.75;
     for (name, f) in files {
         let check = |kind: &str, pat: &str| -> Result<(), RuleError> {
             regex_automata::meta::Regex::new(pat)
@@ -372,6 +390,9 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
                 })
         };
         negation_window = f.negation_window;
+        if let Some(x) = f.no_company_factor {
+            no_company_factor = x.clamp(0.0, 1.0);
+        }
         off_topic_min = f.off_topic_min.max(1);
         for p in &f.off_topic {
             let (pat, meta) = split_pattern(p);
@@ -393,6 +414,7 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
         add_cues(&f.status.rumoured, CueKind::Rumoured, "status.rumoured")?;
         add_cues(&f.status.planned, CueKind::Planned, "status.planned")?;
         add_cues(&f.status.completed, CueKind::Completed, "status.completed")?;
+        add_cues(&f.status.background, CueKind::Background, "status.background")?;
         for r in &f.rules {
             let kind: TriggerKind =
                 r.kind
@@ -423,6 +445,7 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
                 trigger_meta.push((idx, meta));
             }
             add_cues(&r.exclude, CueKind::Exclude(idx), &r.kind)?;
+            add_cues(&r.weaken, CueKind::Weaken(idx), &r.kind)?;
             examples.extend(r.examples.iter().map(|e| (e.text.clone(), e.kinds.clone())));
         }
     }
@@ -440,6 +463,7 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
         off_topic_min,
         rules,
         negation_window,
+        no_company_factor,
         examples,
     })
 }

@@ -241,6 +241,7 @@ mod tests {
         IndexDoc {
             event: Event {
                 id,
+                story_id: id,
                 kind: TriggerKind::NewFacility,
                 status: EventStatus::Announced,
                 confidence: 0.8,

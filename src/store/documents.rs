@@ -6,7 +6,8 @@ use crate::model::{AccountEvent, Document, Event, Lang, Mention, TriggerHit, com
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::HashMap;
+use crate::text::name_key;
+use std::collections::{HashMap, HashSet};
 
 /// A detected trigger with the accounts it attaches to.
 #[derive(Debug, Clone)]
@@ -20,6 +21,8 @@ pub struct NewEvent {
 pub struct SavedDocument {
     pub document_id: i64,
     pub event_ids: Vec<i64>,
+    /// Per event: its story (see [`Event::story_id`]).
+    pub story_ids: Vec<i64>,
     /// Events of the previous version of the document, now deleted (the index must drop them).
     pub replaced_event_ids: Vec<i64>,
 }
@@ -43,7 +46,7 @@ pub(crate) fn ts(t: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(t, 0).single().unwrap_or_default()
 }
 
-const EVENT_COLUMNS: &str = "e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+const EVENT_COLUMNS: &str = "e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
     d.source, d.url, d.title, d.lang, d.published_at";
 
 pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
@@ -53,6 +56,7 @@ pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
     let companies = company_names(&mentions);
     Ok(Event {
         id: r.get("id"),
+        story_id: r.get("story_id"),
         kind: r
             .get::<&str, _>("kind")
             .parse()
@@ -132,12 +136,17 @@ impl super::Store {
                 }
             };
             let mut event_ids = Vec::with_capacity(events.len());
+            let mut story_ids = Vec::with_capacity(events.len());
+            let published = doc.published_at.timestamp();
             for ev in events {
                 let h = &ev.hit;
+                let story = self
+                    .find_story(&mut tx, document_id, published, ev)
+                    .await?;
                 let event_id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
-                     evidence_end, cue, mentions, amounts, detected_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(document_id)
                 .bind(h.kind.as_str())
@@ -150,9 +159,18 @@ impl super::Store {
                 .bind(serde_json::to_string(&h.mentions).unwrap_or_else(|_| "[]".into()))
                 .bind(serde_json::to_string(&h.amounts).unwrap_or_else(|_| "[]".into()))
                 .bind(now)
+                .bind(story)
+                .bind(published)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q("saving an event"))?;
+                if story.is_none() {
+                    sqlx::query("UPDATE events SET story_id = id WHERE id = $1")
+                        .bind(event_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(q("starting a story"))?;
+                }
                 for m in &ev.matches {
                     sqlx::query(
                         "INSERT INTO event_accounts (event_id, account_id, role, match_confidence, matched_as) \
@@ -168,10 +186,12 @@ impl super::Store {
                     .map_err(q("attaching an event to an account"))?;
                 }
                 event_ids.push(event_id);
+                story_ids.push(story.unwrap_or(event_id));
             }
             out.push(SavedDocument {
                 document_id,
                 event_ids,
+                story_ids,
                 replaced_event_ids,
             });
         }
@@ -179,10 +199,81 @@ impl super::Store {
         Ok(out)
     }
 
+    /// The story an event belongs to: an earlier report of the same kind, published within the
+    /// story window, about the same company (a shared account, or a shared company name when
+    /// neither is matched to an account). `None` starts a new story.
+    async fn find_story(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        document_id: i64,
+        published: i64,
+        ev: &NewEvent,
+    ) -> Result<Option<i64>, StoreError> {
+        if self.story_window == 0 {
+            return Ok(None);
+        }
+        let names: HashSet<String> = ev
+            .hit
+            .mentions
+            .iter()
+            .map(|m| name_key(&m.name))
+            .filter(|k| k.chars().count() >= 3)
+            .collect();
+        if names.is_empty() && ev.matches.is_empty() {
+            return Ok(None);
+        }
+        let accounts: HashSet<i64> = ev.matches.iter().map(|m| m.account_id).collect();
+        let rows = sqlx::query(
+            "SELECT COALESCE(e.story_id, e.id) AS story_id, e.mentions, ea.account_id \
+             FROM events e LEFT JOIN event_accounts ea ON ea.event_id = e.id \
+             WHERE e.kind = $1 AND e.published_at BETWEEN $2 AND $3 AND e.document_id <> $4 \
+             ORDER BY e.published_at, e.id LIMIT 200",
+        )
+        .bind(ev.hit.kind.as_str())
+        .bind(published - self.story_window)
+        .bind(published + self.story_window)
+        .bind(document_id)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(q("looking for the story of an event"))?;
+        for r in &rows {
+            let account: Option<i64> = r.get("account_id");
+            if account.is_some_and(|a| accounts.contains(&a)) {
+                return Ok(Some(r.get("story_id")));
+            }
+            // Names decide only when the new event has no account: two accounts that share a
+            // word in their names must not merge their news.
+            if accounts.is_empty() && account.is_none() && !names.is_empty() {
+                let mentions: Vec<Mention> =
+                    serde_json::from_str(r.get::<&str, _>("mentions")).unwrap_or_default();
+                if mentions.iter().any(|m| names.contains(&name_key(&m.name))) {
+                    return Ok(Some(r.get("story_id")));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every report of a story (its first report's event id), oldest first: one event told by
+    /// several outlets keeps all its sources.
+    pub async fn story_events(&self, story_id: i64) -> Result<Vec<Event>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
+             e.evidence, e.mentions, d.source, d.url, d.title, d.lang, d.published_at \
+             FROM events e JOIN documents d ON d.id = e.document_id \
+             WHERE COALESCE(e.story_id, e.id) = $1 ORDER BY d.published_at, e.id",
+        )
+            .bind(story_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading a story"))?;
+        rows.iter().map(event_from_row).collect()
+    }
+
     /// Events with id > `after`, oldest first, at most `limit` (for reindexing in pages).
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
              d.source, d.url, d.title, d.lang, d.published_at \
              FROM events e JOIN documents d ON d.id = e.document_id \
              WHERE e.id > $1 ORDER BY e.id LIMIT $2",
@@ -260,8 +351,8 @@ impl super::Store {
         // Built with QueryBuilder rather than "$1 IS NULL OR …": PostgreSQL cannot type an
         // untyped NULL parameter.
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT e.id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
-             d.source, d.url, d.title, d.lang, d.published_at, \
+            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
+             e.evidence, e.mentions, d.source, d.url, d.title, d.lang, d.published_at, \
              ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
              FROM event_accounts ea \
              JOIN events e ON e.id = ea.event_id \

@@ -53,7 +53,12 @@ pub(crate) mod dialect {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// Reports of one kind about one company this close in time are one story (seconds).
+    story_window: i64,
 }
+
+/// Default story window: a week covers a rumour, the announcement and the follow-ups.
+pub const DEFAULT_STORY_WINDOW_DAYS: i64 = 7;
 
 /// Totals for summaries and the health of an instance.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -66,6 +71,12 @@ pub struct Stats {
 }
 
 impl Store {
+    /// Sets how far apart (in days) two reports of one event may be published and still be one
+    /// story.
+    pub fn set_story_window_days(&mut self, days: i64) {
+        self.story_window = days.max(0) * 86_400;
+    }
+
     /// Opens (creating if needed) the database of `cfg` and applies migrations.
     pub async fn open(cfg: &Config) -> Result<Store, StoreError> {
         let path = cfg.sqlite_path();
@@ -93,7 +104,10 @@ impl Store {
                 source,
             })?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            story_window: DEFAULT_STORY_WINDOW_DAYS * 86_400,
+        })
     }
 
     /// Counts for the summary line and the health page.
