@@ -253,3 +253,105 @@ pub async fn ingest(
         peak_rss_mb: peak_rss_mb(),
     })
 }
+
+/// Result of the detection bench: single-threaded throughput of sentence splitting, rules and
+/// roles over a corpus of news texts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DetectReport {
+    pub texts: usize,
+    pub bytes: usize,
+    pub hits: usize,
+    pub seconds: f64,
+    /// Megabytes (10⁶ bytes) of UTF-8 text per second on one core.
+    pub mb_per_s: f64,
+    pub per_lang: Vec<(String, f64)>,
+}
+
+impl DetectReport {
+    /// A short table for the terminal and the README.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "detect: {} texts, {:.1} MB, {} triggers in {:.2} s on one core → {:.1} MB/s ({:.0} texts/s)",
+            self.texts,
+            self.bytes as f64 / 1e6,
+            self.hits,
+            self.seconds,
+            self.mb_per_s,
+            self.texts as f64 / self.seconds.max(1e-9)
+        );
+        for (lang, mbs) in &self.per_lang {
+            let _ = writeln!(s, "  {lang}: {mbs:.1} MB/s");
+        }
+        s
+    }
+}
+
+/// The bundled demo feeds (our own RU and EN news texts), decoded and extracted as a crawl would.
+pub fn demo_texts() -> Vec<(crate::model::Lang, String)> {
+    let mut out = Vec::new();
+    let now = chrono::Utc::now();
+    for (name, bytes) in crate::demo::FILES {
+        let Some(stem) = name.strip_suffix(".xml") else {
+            continue;
+        };
+        let spec_name = format!("{stem}.toml");
+        let Some((_, spec_bytes)) = crate::demo::FILES.iter().find(|(n, _)| *n == spec_name) else {
+            continue;
+        };
+        let Ok(spec) = crate::sources::SourceSpec::from_toml(
+            &String::from_utf8_lossy(spec_bytes),
+            Path::new(&spec_name),
+        ) else {
+            continue;
+        };
+        let decoded = crate::fetch::decode::decode(bytes, None, spec.encoding.as_deref());
+        let Ok(items) = spec.parse_items(&decoded.text) else {
+            continue;
+        };
+        for item in &items {
+            let doc = crate::extract::extract(item, now);
+            out.push((doc.lang, crate::detect::document_text(&doc)));
+        }
+    }
+    out
+}
+
+/// Runs the detector over the demo texts repeated until about `megabytes` of text, one thread.
+pub fn detect(megabytes: f64) -> Result<DetectReport, crate::detect::DetectError> {
+    let d = crate::detect::Detector::builtin()?;
+    let base = demo_texts();
+    let base_bytes: usize = base.iter().map(|(_, t)| t.len()).sum::<usize>().max(1);
+    let rounds = ((megabytes * 1e6) / base_bytes as f64).ceil().max(1.0) as usize;
+    let mut per_lang = Vec::new();
+    let (mut texts, mut bytes, mut hits) = (0, 0, 0);
+    let mut seconds = 0.0;
+    for lang in [crate::model::Lang::Ru, crate::model::Lang::En] {
+        let corpus: Vec<&str> = base
+            .iter()
+            .filter(|(l, _)| *l == lang)
+            .map(|(_, t)| t.as_str())
+            .collect();
+        let lang_bytes: usize = corpus.iter().map(|t| t.len()).sum::<usize>() * rounds;
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for t in &corpus {
+                hits += d.detect(t, lang).len();
+            }
+        }
+        let t = start.elapsed().as_secs_f64();
+        seconds += t;
+        texts += corpus.len() * rounds;
+        bytes += lang_bytes;
+        per_lang.push((lang.as_str().to_string(), lang_bytes as f64 / 1e6 / t.max(1e-9)));
+    }
+    Ok(DetectReport {
+        texts,
+        bytes,
+        hits,
+        seconds,
+        mb_per_s: bytes as f64 / 1e6 / seconds.max(1e-9),
+        per_lang,
+    })
+}

@@ -136,6 +136,14 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Detection throughput (sentence split + rules + roles) on one core, in MB/s of text.
+    Detect {
+        /// Megabytes of text to run (the bundled demo news, repeated).
+        #[arg(long, default_value_t = 50.0)]
+        megabytes: f64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -368,6 +376,17 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             };
             let r = trigger_radar::bench::ingest(&dir, *items, *accounts, true).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd: BenchCmd::Detect { megabytes, json },
+        } => {
+            let r = trigger_radar::bench::detect(*megabytes)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

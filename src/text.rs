@@ -46,6 +46,12 @@ pub fn fold_for_rules(text: &str) -> Folded {
             push_char(&mut out, &mut map, c, i);
             continue;
         }
+        // Basic Cyrillic is most of the non-ASCII text we see: lowercase it without the general
+        // Unicode tables.
+        if let Some(l) = cyrillic_lower(c) {
+            push_char(&mut out, &mut map, l, i);
+            continue;
+        }
         for l in c.to_lowercase() {
             let l = match l {
                 'ё' => 'е',
@@ -142,7 +148,23 @@ pub fn cyrillic_share(text: &str) -> f32 {
 
 /// True when the character can be part of a word.
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric() || c == '_'
+    } else {
+        // Fast path for Russian letters; the general tables are slow for them.
+        matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё') || c.is_alphanumeric()
+    }
+}
+
+/// Lowercase of a basic Russian letter (ё folded to е), or `None` for anything else.
+#[inline]
+fn cyrillic_lower(c: char) -> Option<char> {
+    match c {
+        'а'..='я' => Some(c),
+        'А'..='Я' => char::from_u32(c as u32 + 0x20),
+        'ё' | 'Ё' => Some('е'),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
