@@ -53,13 +53,27 @@ pub struct FetchConfig {
 }
 
 /// Detection.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectConfig {
     /// Extra rule files (same format as the built-in ones) loaded after them.
     pub rule_files: Vec<PathBuf>,
     /// Events below this confidence are stored but do not enter the score.
     pub min_confidence: f32,
+    /// Reports of one kind about one company published this many days apart or closer are one
+    /// story (0 turns merging off).
+    pub story_window_days: i64,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            rule_files: Vec::new(),
+            // Background mentions and hedged hits land below 0.5 (see docs/rules.md).
+            min_confidence: 0.5,
+            story_window_days: crate::store::DEFAULT_STORY_WINDOW_DAYS,
+        }
+    }
 }
 
 /// Readiness score (DESIGN §6).

@@ -71,12 +71,6 @@ pub struct Stats {
 }
 
 impl Store {
-    /// Sets how far apart (in days) two reports of one event may be published and still be one
-    /// story.
-    pub fn set_story_window_days(&mut self, days: i64) {
-        self.story_window = days.max(0) * 86_400;
-    }
-
     /// Opens (creating if needed) the database of `cfg` and applies migrations.
     pub async fn open(cfg: &Config) -> Result<Store, StoreError> {
         let path = cfg.sqlite_path();
@@ -106,7 +100,7 @@ impl Store {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Store {
             pool,
-            story_window: DEFAULT_STORY_WINDOW_DAYS * 86_400,
+            story_window: cfg.detect.story_window_days.max(0) * 86_400,
         })
     }
 
