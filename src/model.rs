@@ -302,6 +302,9 @@ pub struct TriggerHit {
     pub mentions: Vec<Mention>,
     /// Money amounts stated in the sentence, as written.
     pub amounts: Vec<String>,
+    /// Places stated in the sentence ("in Kaluga region", «в Татарстане»), as written.
+    #[serde(default)]
+    pub locations: Vec<String>,
     /// Other sentences of the same text that report the same kind (byte spans); their company
     /// mentions are in `mentions` too. One event per kind per text, with all its evidence.
     #[serde(default)]

@@ -3,6 +3,8 @@
 -- id). `published_at` is copied from the document so the window lookup needs one index.
 ALTER TABLE events ADD COLUMN story_id BIGINT;
 ALTER TABLE events ADD COLUMN published_at BIGINT NOT NULL DEFAULT 0;
+-- Places the evidence states (JSON array of strings).
+ALTER TABLE events ADD COLUMN locations TEXT NOT NULL DEFAULT '[]';
 UPDATE events SET story_id = id,
     published_at = (SELECT d.published_at FROM documents d WHERE d.id = events.document_id);
 CREATE INDEX events_kind_published ON events (kind, published_at);

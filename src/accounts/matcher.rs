@@ -274,6 +274,7 @@ mod tests {
                 },
             ],
             amounts: vec![],
+            locations: vec![],
             support: vec![],
         };
         let got = m.match_hit(text, &hit);

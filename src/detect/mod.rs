@@ -3,6 +3,7 @@
 //! per-rule exclusions cancel hits; cues set the status; positions give company mentions roles.
 
 pub mod mentions;
+pub mod places;
 pub mod rules;
 pub mod sentences;
 
@@ -116,6 +117,11 @@ impl Detector {
                                 keep.amounts.push(a);
                             }
                         }
+                        for l in other.locations {
+                            if !keep.locations.contains(&l) {
+                                keep.locations.push(l);
+                            }
+                        }
                         best.insert(keep.kind, keep);
                     }
                 }
@@ -168,6 +174,7 @@ pub struct Prediction {
     pub cue: String,
     pub companies: Vec<Mention>,
     pub amounts: Vec<String>,
+    pub locations: Vec<String>,
 }
 
 /// Detects and shapes the result for JSONL output.
@@ -184,6 +191,7 @@ pub fn predictions(d: &Detector, text: &str, lang: Lang) -> Vec<Prediction> {
             cue: h.cue,
             companies: h.mentions,
             amounts: h.amounts,
+            locations: h.locations,
         })
         .collect()
 }
@@ -239,6 +247,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         .map(|m| m.as_str().trim().to_string())
         .filter(|a| a.chars().any(|c| c.is_ascii_digit()))
         .collect();
+    let locations = places::find(sentence);
     let mut out: Vec<TriggerHit> = Vec::new();
     for (pid, hs, he) in hits {
         let rule_idx = rules.trigger_rule[pid];
@@ -304,6 +313,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
             cue: sentence[cue_start..cue_end].to_string(),
             mentions,
             amounts: amounts.clone(),
+            locations: locations.clone(),
             support: Vec::new(),
         });
     }

@@ -145,8 +145,8 @@ impl super::Store {
                     .await?;
                 let event_id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
-                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
                 )
                 .bind(document_id)
                 .bind(h.kind.as_str())
@@ -161,6 +161,7 @@ impl super::Store {
                 .bind(now)
                 .bind(story)
                 .bind(published)
+                .bind(serde_json::to_string(&h.locations).unwrap_or_else(|_| "[]".into()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q("saving an event"))?;
