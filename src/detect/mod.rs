@@ -216,7 +216,8 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
     if cues.iter().any(|c| c.0 == CueKind::Denial) {
         return Vec::new();
     }
-    let status = if cues.iter().any(|c| c.0 == CueKind::Rumoured) {
+    let hypothetical = cues.iter().any(|c| c.0 == CueKind::Hypothetical);
+    let status = if hypothetical || cues.iter().any(|c| c.0 == CueKind::Rumoured) {
         EventStatus::Rumoured
     } else if cues.iter().any(|c| c.0 == CueKind::Planned) {
         EventStatus::Planned
@@ -226,7 +227,8 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         EventStatus::Announced
     };
     let status_factor = match status {
-        EventStatus::Rumoured => 0.5,
+        EventStatus::Rumoured if hypothetical => 0.45,
+        EventStatus::Rumoured => 0.65,
         EventStatus::Planned => 0.85,
         _ => 1.0,
     };

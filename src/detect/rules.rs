@@ -74,6 +74,10 @@ fn default_off_topic_min() -> usize {
 pub struct StatusCues {
     #[serde(default)]
     pub rumoured: Vec<String>,
+    /// Hypotheticals, questions of possibility, analysts' guesses: rumoured at most, and weaker
+    /// than a reported rumour.
+    #[serde(default)]
+    pub hypothetical: Vec<String>,
     #[serde(default)]
     pub planned: Vec<String>,
     #[serde(default)]
@@ -130,6 +134,7 @@ pub enum CueKind {
     Denial,
     Negation,
     Rumoured,
+    Hypothetical,
     Planned,
     Completed,
     Background,
@@ -435,6 +440,11 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
         add_cues(&f.denial, CueKind::Denial, "denial")?;
         add_cues(&f.negation, CueKind::Negation, "negation")?;
         add_cues(&f.status.rumoured, CueKind::Rumoured, "status.rumoured")?;
+        add_cues(
+            &f.status.hypothetical,
+            CueKind::Hypothetical,
+            "status.hypothetical",
+        )?;
         add_cues(&f.status.planned, CueKind::Planned, "status.planned")?;
         add_cues(&f.status.completed, CueKind::Completed, "status.completed")?;
         add_cues(&f.status.background, CueKind::Background, "status.background")?;
