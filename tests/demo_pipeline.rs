@@ -218,7 +218,7 @@ async fn recrawl_skips_unchanged_documents() {
 #[tokio::test]
 async fn reindex_restores_search_after_index_is_deleted() {
     let (dir, app) = demo().await;
-    let queries = ["завод", "acquire", "Техностан", "назначен"];
+    let queries = ["завод", "purchase", "Техностан", "назначен"];
     let mut before = Vec::new();
     for q in queries {
         let (total, found) = app
