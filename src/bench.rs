@@ -344,7 +344,10 @@ pub fn detect(megabytes: f64) -> Result<DetectReport, crate::detect::DetectError
         seconds += t;
         texts += corpus.len() * rounds;
         bytes += lang_bytes;
-        per_lang.push((lang.as_str().to_string(), lang_bytes as f64 / 1e6 / t.max(1e-9)));
+        per_lang.push((
+            lang.as_str().to_string(),
+            lang_bytes as f64 / 1e6 / t.max(1e-9),
+        ));
     }
     Ok(DetectReport {
         texts,

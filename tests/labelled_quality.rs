@@ -91,9 +91,15 @@ fn evaluate(file: &str, lang: Lang) -> Report {
             errors.push(format!("FN {k:20} {}: {}", r.id, r.text));
         }
         let note = r.note.to_lowercase();
-        let denied = ["denial", "опровержение", "отрицание", "negation", "called-off"]
-            .iter()
-            .any(|w| note.contains(w));
+        let denied = [
+            "denial",
+            "опровержение",
+            "отрицание",
+            "negation",
+            "called-off",
+        ]
+        .iter()
+        .any(|w| note.contains(w));
         if denied && r.labels.is_empty() && !found.is_empty() {
             denials_emitted.push(format!("{} {:?}: {}", r.id, found, r.text));
         }
@@ -135,9 +141,15 @@ fn check(file: &str, lang: Lang, kind_p: f64, kind_r: f64, micro_p: f64, micro_r
     for e in &r.errors {
         println!("{e}");
     }
-    for k in TriggerKind::ALL.iter().filter(|k| **k != TriggerKind::HiringSurge) {
+    for k in TriggerKind::ALL
+        .iter()
+        .filter(|k| **k != TriggerKind::HiringSurge)
+    {
         let n = r.positives.get(k.as_str()).copied().unwrap_or(0);
-        assert!(n >= 10, "{file}: only {n} positives for {k:?}; the set needs ≥ 10");
+        assert!(
+            n >= 10,
+            "{file}: only {n} positives for {k:?}; the set needs ≥ 10"
+        );
     }
     assert!(
         r.denials_emitted.is_empty(),

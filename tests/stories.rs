@@ -18,7 +18,9 @@ async fn reports_of_one_event_are_one_story() {
         "crm_id,name\nn1,Northwind Logistics\nb2,Brightwater Foods\n",
     )
     .unwrap();
-    app.import_accounts(&dir.path().join("a.csv")).await.unwrap();
+    app.import_accounts(&dir.path().join("a.csv"))
+        .await
+        .unwrap();
     let items = [
         item(
             "wire-1",
@@ -74,7 +76,11 @@ async fn reports_of_one_event_are_one_story() {
             .story_id
     };
     let deal = story_of("wire-1", "acquisition");
-    assert_eq!(story_of("paper-2", "acquisition"), deal, "two reports, one deal");
+    assert_eq!(
+        story_of("paper-2", "acquisition"),
+        deal,
+        "two reports, one deal"
+    );
     assert_ne!(story_of("wire-3", "new_facility"), deal);
     assert_ne!(story_of("wire-4", "acquisition"), deal);
     assert_ne!(story_of("wire-5", "acquisition"), deal);
@@ -83,7 +89,10 @@ async fn reports_of_one_event_are_one_story() {
     let urls: Vec<&str> = reports.iter().map(|e| e.url.as_str()).collect();
     assert_eq!(
         urls,
-        vec!["https://example.invalid/wire-1", "https://example.invalid/paper-2"],
+        vec![
+            "https://example.invalid/wire-1",
+            "https://example.invalid/paper-2"
+        ],
         "every source of the story is kept, oldest first"
     );
 

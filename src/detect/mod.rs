@@ -285,10 +285,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
                 }
             })
             .collect();
-        let weakened = if cues
-            .iter()
-            .any(|&(k, _, _)| k == CueKind::Weaken(rule_idx))
-        {
+        let weakened = if cues.iter().any(|&(k, _, _)| k == CueKind::Weaken(rule_idx)) {
             0.75
         } else {
             1.0
@@ -299,12 +296,9 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         } else {
             1.0
         };
-        let confidence = (rule.confidence
-            * status_factor
-            * question
-            * org_factor
-            * background
-            * weakened).clamp(0.0, 1.0);
+        let confidence =
+            (rule.confidence * status_factor * question * org_factor * background * weakened)
+                .clamp(0.0, 1.0);
         out.push(TriggerHit {
             kind: rule.kind,
             status,

@@ -447,7 +447,11 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
         )?;
         add_cues(&f.status.planned, CueKind::Planned, "status.planned")?;
         add_cues(&f.status.completed, CueKind::Completed, "status.completed")?;
-        add_cues(&f.status.background, CueKind::Background, "status.background")?;
+        add_cues(
+            &f.status.background,
+            CueKind::Background,
+            "status.background",
+        )?;
         for r in &f.rules {
             let kind: TriggerKind =
                 r.kind

@@ -3,10 +3,10 @@
 use super::{StoreError, dialect, q};
 use crate::accounts::AccountMatch;
 use crate::model::{AccountEvent, Document, Event, Lang, Mention, TriggerHit, company_names};
+use crate::text::name_key;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use crate::text::name_key;
 use std::collections::{HashMap, HashSet};
 
 /// A detected trigger with the accounts it attaches to.
@@ -140,9 +140,7 @@ impl super::Store {
             let published = doc.published_at.timestamp();
             for ev in events {
                 let h = &ev.hit;
-                let story = self
-                    .find_story(&mut tx, document_id, published, ev)
-                    .await?;
+                let story = self.find_story(&mut tx, document_id, published, ev).await?;
                 let event_id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
                      evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations) \
@@ -264,10 +262,10 @@ impl super::Store {
              FROM events e JOIN documents d ON d.id = e.document_id \
              WHERE COALESCE(e.story_id, e.id) = $1 ORDER BY d.published_at, e.id",
         )
-            .bind(story_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(q("reading a story"))?;
+        .bind(story_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading a story"))?;
         rows.iter().map(event_from_row).collect()
     }
 
