@@ -5,6 +5,7 @@
 pub mod mentions;
 pub mod rules;
 pub mod sentences;
+pub mod tech;
 
 use crate::model::{Document, EventStatus, Lang, Mention, Role, TriggerHit, TriggerKind};
 use crate::text::fold_for_rules;
