@@ -275,6 +275,7 @@ mod tests {
             ],
             amounts: vec![],
             support: vec![],
+            technologies: vec![],
         };
         let got = m.match_hit(text, &hit);
         assert_eq!(got.len(), 2);

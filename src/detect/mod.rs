@@ -1,24 +1,31 @@
 //! Trigger detection: rule files (data, `rules/*.toml`) compiled per language into a literal
 //! prefilter plus one small regex per pattern; each sentence is folded once and scanned once; denials, negations and
 //! per-rule exclusions cancel hits; cues set the status; positions give company mentions roles.
+//! Technographics ([`tech`]): a dictionary of technologies finds them in any text, and a
+//! `tech_change` hit stands only when one is next to its cue (then it names them, with their side).
 
 pub mod mentions;
 pub mod rules;
 pub mod sentences;
 pub mod tech;
+mod tech_change;
 
-use crate::model::{Document, EventStatus, Lang, Mention, Role, TriggerHit, TriggerKind};
+use crate::model::{Document, EventStatus, Lang, Mention, Role, TechRef, TriggerHit, TriggerKind};
 use crate::text::fold_for_rules;
-use rules::{CueKind, LangRules, RuleError};
+use rules::{CueKind, LangRules, RuleError, TechNeed};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::LazyLock;
+use tech::{TechDictionary, TechError, TechMention};
 
 /// Why the detector could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error(transparent)]
     Rules(#[from] RuleError),
+    #[error(transparent)]
+    Tech(#[from] TechError),
     #[error("cannot read rule file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -30,6 +37,7 @@ pub enum DetectError {
 #[derive(Debug)]
 pub struct Detector {
     langs: HashMap<Lang, LangRules>,
+    tech: TechDictionary,
 }
 
 static AMOUNT: LazyLock<regex::Regex> = LazyLock::new(|| {
@@ -40,13 +48,18 @@ static AMOUNT: LazyLock<regex::Regex> = LazyLock::new(|| {
 });
 
 impl Detector {
-    /// The built-in RU and EN rules.
+    /// The built-in RU and EN rules and technology dictionary.
     pub fn builtin() -> Result<Detector, DetectError> {
-        Self::with_rule_files(&[])
+        Self::new(&[], &[])
     }
 
-    /// Built-in rules plus the user's rule files.
+    /// Built-in rules plus the user's rule files; the built-in technology dictionary.
     pub fn with_rule_files(paths: &[PathBuf]) -> Result<Detector, DetectError> {
+        Self::new(paths, &[])
+    }
+
+    /// Built-in rules and dictionary plus the user's rule files and technology files.
+    pub fn new(paths: &[PathBuf], tech_files: &[PathBuf]) -> Result<Detector, DetectError> {
         let mut extra = Vec::new();
         for p in paths {
             let text = std::fs::read_to_string(p).map_err(|source| DetectError::Read {
@@ -57,7 +70,13 @@ impl Detector {
         }
         Ok(Detector {
             langs: rules::load(&extra)?,
+            tech: TechDictionary::with_files(tech_files)?,
         })
+    }
+
+    /// The technology dictionary (technographics: [`TechDictionary::extract`]).
+    pub fn tech(&self) -> &TechDictionary {
+        &self.tech
     }
 
     /// Every rule-file example: language, text, expected kinds.
@@ -88,9 +107,14 @@ impl Detector {
             }
         }
         let mut best: HashMap<TriggerKind, TriggerHit> = HashMap::new();
+        let techs = TechScan {
+            dict: &self.tech,
+            text,
+            found: OnceCell::new(),
+        };
         for (s_start, s_end) in sentences::split(text) {
             let sentence = &text[s_start..s_end];
-            for hit in detect_sentence(rules, sentence, s_start) {
+            for hit in detect_sentence(rules, sentence, s_start, &techs) {
                 match best.remove(&hit.kind) {
                     None => {
                         best.insert(hit.kind, hit);
@@ -111,6 +135,11 @@ impl Detector {
                         for a in other.amounts {
                             if !keep.amounts.contains(&a) {
                                 keep.amounts.push(a);
+                            }
+                        }
+                        for t in other.technologies {
+                            if !keep.technologies.contains(&t) {
+                                keep.technologies.push(t);
                             }
                         }
                         best.insert(keep.kind, keep);
@@ -138,6 +167,9 @@ pub struct Prediction {
     pub cue: String,
     pub companies: Vec<Mention>,
     pub amounts: Vec<String>,
+    /// `tech_change`: the technologies adopted (`to`) or left (`from`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technologies: Vec<TechRef>,
 }
 
 /// Detects and shapes the result for JSONL output.
@@ -154,8 +186,25 @@ pub fn predictions(d: &Detector, text: &str, lang: Lang) -> Vec<Prediction> {
             cue: h.cue,
             companies: h.mentions,
             amounts: h.amounts,
+            technologies: h.technologies,
         })
         .collect()
+}
+
+/// The technologies of one text, found on first need: most texts have no tech-gated hit, and
+/// those that do are scanned once however many sentences ask.
+struct TechScan<'a> {
+    dict: &'a TechDictionary,
+    text: &'a str,
+    found: OnceCell<Vec<(TechMention<'a>, bool)>>,
+}
+
+impl<'a> TechScan<'a> {
+    /// Every candidate, with whether its context confirmed it.
+    fn mentions(&self) -> &[(TechMention<'a>, bool)] {
+        self.found
+            .get_or_init(|| self.dict.scan_candidates(self.text))
+    }
 }
 
 /// The text detection reads for a document (title, newline, body); evidence offsets refer to it.
@@ -163,7 +212,12 @@ pub fn document_text(doc: &Document) -> String {
     format!("{}\n{}", doc.title, doc.text)
 }
 
-fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<TriggerHit> {
+fn detect_sentence(
+    rules: &LangRules,
+    sentence: &str,
+    offset: usize,
+    techs: &TechScan<'_>,
+) -> Vec<TriggerHit> {
     let folded = fold_for_rules(sentence);
     let hits = rules.triggers.find_all(&folded.text);
     if hits.is_empty() {
@@ -220,6 +274,23 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         }
         let cue_start = folded.original(hs);
         let cue_end = folded.original(he);
+        // A tech-gated rule needs a dictionary technology next to its cue ("migrating customers
+        // to a new plan" is no tech change).
+        let technologies = if rule.tech == TechNeed::None {
+            Vec::new()
+        } else {
+            let t = tech_change::involved(
+                techs.mentions(),
+                techs.text,
+                (offset, offset + sentence.len()),
+                (offset + cue_start, offset + cue_end),
+                rule.tech,
+            );
+            if t.is_empty() {
+                continue;
+            }
+            t
+        };
         let mentions: Vec<Mention> = spans
             .iter()
             .map(|m| {
@@ -251,6 +322,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
             mentions,
             amounts: amounts.clone(),
             support: Vec::new(),
+            technologies,
         });
     }
     out
@@ -259,6 +331,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::TechRole;
 
     fn kinds(d: &Detector, text: &str, lang: Lang) -> Vec<String> {
         let mut k: Vec<String> = d
@@ -357,9 +430,10 @@ mod tests {
     fn user_rule_file_adds_a_phrase() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("mine.toml");
+        // `tech = 'none'`: this rule does not ask the dictionary for a technology.
         std::fs::write(
             &p,
-            "language='en'\n[[rule]]\nkind='tech_change'\nconfidence=0.9\npatterns=['rolls out quantumledger']\n",
+            "language='en'\n[[rule]]\nkind='tech_change'\nconfidence=0.9\ntech='none'\npatterns=['rolls out quantumledger']\n",
         )
         .unwrap();
         let text = "Zentrix Corp rolls out QuantumLedger across its plants.";
@@ -367,5 +441,157 @@ mod tests {
         assert!(!kinds(&base, text, Lang::En).contains(&"tech_change".to_string()));
         let d = Detector::with_rule_files(&[p]).unwrap();
         assert!(kinds(&d, text, Lang::En).contains(&"tech_change".to_string()));
+    }
+
+    /// A user's tech_change rule needs a technology too; a user's technology file supplies it.
+    #[test]
+    fn user_tech_change_rule_needs_a_dictionary_technology() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = dir.path().join("mine.toml");
+        std::fs::write(
+            &rule,
+            "language='en'\n[[rule]]\nkind='tech_change'\npatterns=['puts (\\S+\\s+)?to work>']\n",
+        )
+        .unwrap();
+        let tech = dir.path().join("tech.toml");
+        std::fs::write(&tech, "[[tech]]\nname='quantumledger'\ncategory='erp'\n").unwrap();
+        let text = "Zentrix Corp puts QuantumLedger to work across its plants.";
+        let rule_only = Detector::new(std::slice::from_ref(&rule), &[]).unwrap();
+        assert!(rule_only.detect(text, Lang::En).is_empty());
+        let both = Detector::new(&[rule], &[tech]).unwrap();
+        let hits = both.detect(text, Lang::En);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].technologies[0].name, "quantumledger");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[[tech]]\nname='zorbix'\n").unwrap();
+        let e = Detector::new(&[], &[bad]).unwrap_err().to_string();
+        assert!(e.contains("bad.toml") && e.contains("zorbix"), "{e}");
+    }
+
+    /// A tech_change hit's (technology, role) pairs; None when there is no such hit.
+    type Techs = Option<Vec<(String, TechRole)>>;
+
+    fn tech_change(d: &Detector, text: &str, lang: Lang) -> Techs {
+        d.detect(text, lang)
+            .into_iter()
+            .find(|h| h.kind == TriggerKind::TechChange)
+            .map(|h| {
+                h.technologies
+                    .into_iter()
+                    .map(|t| (t.name, t.role))
+                    .collect()
+            })
+    }
+
+    fn pairs(v: &[(&str, TechRole)]) -> Techs {
+        Some(v.iter().map(|(n, r)| (n.to_string(), *r)).collect())
+    }
+
+    #[test]
+    fn tech_change_carries_its_technologies_in_both_languages() {
+        use TechRole::{From, To};
+        let d = Detector::builtin().unwrap();
+        let cases: [(&str, Lang, Techs); 7] = [
+            (
+                "Kelvane Foods is migrating its billing database from Oracle to PostgreSQL.",
+                Lang::En,
+                pairs(&[("oracle", From), ("postgresql", To)]),
+            ),
+            (
+                "Brightwater Logistics replaced Salesforce with HubSpot across its sales teams.",
+                Lang::En,
+                pairs(&[("salesforce", From), ("hubspot", To)]),
+            ),
+            (
+                "SAP S/4HANA went live at Ostrava Steel's three plants in March.",
+                Lang::En,
+                pairs(&[("sap s/4hana", To)]),
+            ),
+            (
+                "ООО «Северный двор» переходит с 1С:УПП на 1С:ERP.",
+                Lang::Ru,
+                pairs(&[("1с:упп", From), ("1с:erp", To)]),
+            ),
+            (
+                "Холдинг «Агроплюс» объявил о внедрении SAP S/4HANA на восьми предприятиях.",
+                Lang::Ru,
+                pairs(&[("sap s/4hana", To)]),
+            ),
+            (
+                "Сеть салонов «Ласточка» выбрала Битрикс24 для работы с клиентами.",
+                Lang::Ru,
+                pairs(&[("битрикс24", To)]),
+            ),
+            (
+                "Сеть клиник «Доктор Рядом» внедрила CRM-систему для работы с пациентами.",
+                Lang::Ru,
+                pairs(&[("crm", To)]),
+            ),
+        ];
+        for (text, lang, want) in cases {
+            assert_eq!(tech_change(&d, text, lang), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn no_technology_no_tech_change() {
+        let d = Detector::builtin().unwrap();
+        for (text, lang) in [
+            (
+                "Kelvane Foods is migrating its customers to a new loyalty plan.",
+                Lang::En,
+            ),
+            (
+                "Zentrix moved its headquarters to Denver, where Salesforce also has an office.",
+                Lang::En,
+            ),
+            (
+                "Zentrix Corp selected a new CFO from SAP to lead its finance team.",
+                Lang::En,
+            ),
+            (
+                "Brightwater will go to market with a new pricing model this spring.",
+                Lang::En,
+            ),
+            (
+                "The company implemented a digital transformation programme.",
+                Lang::En,
+            ),
+            (
+                "Завод «Кедр» переходит на четырехдневную рабочую неделю.",
+                Lang::Ru,
+            ),
+            (
+                "Правительство обсуждает импортозамещение и цифровую трансформацию.",
+                Lang::Ru,
+            ),
+            ("Бывший топ-менеджер SAP перешел в «Кедрон».", Lang::Ru),
+            ("ООО «Медтехника» не стала переходить на 1С:ERP.", Lang::Ru),
+        ] {
+            assert_eq!(tech_change(&d, text, lang), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn predictions_show_technologies_only_when_there_are_some() {
+        let d = Detector::builtin().unwrap();
+        let p = predictions(
+            &d,
+            "Kelvane Foods moved its ledgers to SAP S/4HANA.",
+            Lang::En,
+        );
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(
+            json.contains(
+                r#""technologies":[{"name":"sap s/4hana","category":"erp","role":"to"}]"#
+            ),
+            "{json}"
+        );
+        let p = predictions(
+            &d,
+            "Zentrix Corp agreed to buy Kelvane Ltd for $40 million.",
+            Lang::En,
+        );
+        assert!(!serde_json::to_string(&p).unwrap().contains("technologies"));
     }
 }
