@@ -58,6 +58,8 @@ pub struct FetchConfig {
 pub struct DetectConfig {
     /// Extra rule files (same format as the built-in ones) loaded after them.
     pub rule_files: Vec<PathBuf>,
+    /// Extra technology dictionaries (same format as `src/detect/tech.toml`) loaded after it.
+    pub tech_files: Vec<PathBuf>,
     /// Events below this confidence are stored but do not enter the score.
     pub min_confidence: f32,
 }
