@@ -795,7 +795,13 @@ impl Builder {
                     self.patterns.push(p);
                 }
                 Some(&i) => {
-                    let other = &self.forms[i];
+                    let other = &mut self.forms[i];
+                    if other.entry == entry && stem && !other.stem && other.cased.is_none() {
+                        // "мегаплан" and "мегаплан*": the stem covers the bare word too.
+                        other.stem = true;
+                        other.version = false;
+                        continue;
+                    }
                     if other.entry == entry || !explicit {
                         // A repeat within one entry, or a generated variant another entry spells
                         // out: the first (explicit) one wins.
