@@ -572,8 +572,8 @@ fn detect_jsonl(
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or_else(|| trigger_radar::extract::lang::detect(&rec.text, None));
-        let triggers = trigger_radar::detect::predictions(detector, &rec.text, lang);
-        let tech = detector.tech().extract_names(&rec.text);
+        let (triggers, tech) =
+            trigger_radar::detect::predictions_and_tech(detector, &rec.text, lang);
         serde_json::to_writer(
             &mut writer,
             &serde_json::json!({ "id": rec.id, "triggers": triggers, "tech": tech }),

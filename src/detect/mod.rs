@@ -97,6 +97,39 @@ impl Detector {
 
     /// Triggers in `text`, one per kind (the most confident), in text order.
     pub fn detect(&self, text: &str, lang: Lang) -> Vec<TriggerHit> {
+        let techs = TechScan {
+            dict: &self.tech,
+            text,
+            found: OnceCell::new(),
+        };
+        self.detect_with(text, lang, &techs)
+    }
+
+    /// Triggers and technologies (products, as [`TechDictionary::extract`]) of `text`, which is
+    /// scanned for technologies once for both.
+    pub fn detect_and_extract<'d>(
+        &'d self,
+        text: &str,
+        lang: Lang,
+    ) -> (Vec<TriggerHit>, Vec<TechMention<'d>>) {
+        let techs = TechScan {
+            dict: &self.tech,
+            text,
+            found: OnceCell::from(self.tech.scan_candidates(text)),
+        };
+        let hits = self.detect_with(text, lang, &techs);
+        let mentions = techs
+            .found
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(m, confirmed)| *confirmed && !m.generic)
+            .map(|(m, _)| m)
+            .collect();
+        (hits, mentions)
+    }
+
+    fn detect_with(&self, text: &str, lang: Lang, techs: &TechScan<'_, '_>) -> Vec<TriggerHit> {
         let Some(rules) = self.langs.get(&lang) else {
             return Vec::new();
         };
@@ -107,14 +140,9 @@ impl Detector {
             }
         }
         let mut best: HashMap<TriggerKind, TriggerHit> = HashMap::new();
-        let techs = TechScan {
-            dict: &self.tech,
-            text,
-            found: OnceCell::new(),
-        };
         for (s_start, s_end) in sentences::split(text) {
             let sentence = &text[s_start..s_end];
-            for hit in detect_sentence(rules, sentence, s_start, &techs) {
+            for hit in detect_sentence(rules, sentence, s_start, techs) {
                 match best.remove(&hit.kind) {
                     None => {
                         best.insert(hit.kind, hit);
@@ -174,34 +202,52 @@ pub struct Prediction {
 
 /// Detects and shapes the result for JSONL output.
 pub fn predictions(d: &Detector, text: &str, lang: Lang) -> Vec<Prediction> {
-    d.detect(text, lang)
-        .into_iter()
-        .map(|h| Prediction {
-            kind: h.kind,
-            confidence: h.confidence,
-            status: h.status,
-            evidence: h.evidence,
-            start: h.evidence_start,
-            end: h.evidence_end,
-            cue: h.cue,
-            companies: h.mentions,
-            amounts: h.amounts,
-            technologies: h.technologies,
-        })
-        .collect()
+    d.detect(text, lang).into_iter().map(prediction).collect()
+}
+
+/// [`predictions`] plus the distinct canonical names of the text's technologies, in order of
+/// first appearance (the `tech` field of `detect --jsonl`), from one technology scan.
+pub fn predictions_and_tech(
+    d: &Detector,
+    text: &str,
+    lang: Lang,
+) -> (Vec<Prediction>, Vec<String>) {
+    let (hits, mentions) = d.detect_and_extract(text, lang);
+    let mut names: Vec<String> = Vec::new();
+    for m in mentions {
+        if !names.iter().any(|n| n == m.name) {
+            names.push(m.name.to_string());
+        }
+    }
+    (hits.into_iter().map(prediction).collect(), names)
+}
+
+fn prediction(h: TriggerHit) -> Prediction {
+    Prediction {
+        kind: h.kind,
+        confidence: h.confidence,
+        status: h.status,
+        evidence: h.evidence,
+        start: h.evidence_start,
+        end: h.evidence_end,
+        cue: h.cue,
+        companies: h.mentions,
+        amounts: h.amounts,
+        technologies: h.technologies,
+    }
 }
 
 /// The technologies of one text, found on first need: most texts have no tech-gated hit, and
 /// those that do are scanned once however many sentences ask.
-struct TechScan<'a> {
-    dict: &'a TechDictionary,
-    text: &'a str,
-    found: OnceCell<Vec<(TechMention<'a>, bool)>>,
+struct TechScan<'d, 't> {
+    dict: &'d TechDictionary,
+    text: &'t str,
+    found: OnceCell<Vec<(TechMention<'d>, bool)>>,
 }
 
-impl<'a> TechScan<'a> {
+impl<'d> TechScan<'d, '_> {
     /// Every candidate, with whether its context confirmed it.
-    fn mentions(&self) -> &[(TechMention<'a>, bool)] {
+    fn mentions(&self) -> &[(TechMention<'d>, bool)] {
         self.found
             .get_or_init(|| self.dict.scan_candidates(self.text))
     }
@@ -216,7 +262,7 @@ fn detect_sentence(
     rules: &LangRules,
     sentence: &str,
     offset: usize,
-    techs: &TechScan<'_>,
+    techs: &TechScan<'_, '_>,
 ) -> Vec<TriggerHit> {
     let folded = fold_for_rules(sentence);
     let hits = rules.triggers.find_all(&folded.text);
@@ -570,6 +616,18 @@ mod tests {
         ] {
             assert_eq!(tech_change(&d, text, lang), None, "{text}");
         }
+    }
+
+    /// One scan serves both: the same triggers as `predictions`, the same names as `extract`.
+    #[test]
+    fn predictions_and_tech_agree_with_separate_calls() {
+        let d = Detector::builtin().unwrap();
+        let text = "Kelvane Foods is migrating its billing from Oracle to PostgreSQL.\n\
+                    We hire Go and Rust developers; our CRM is HubSpot.";
+        let (p, tech) = predictions_and_tech(&d, text, Lang::En);
+        assert_eq!(p, predictions(&d, text, Lang::En));
+        assert_eq!(tech, d.tech().extract_names(text));
+        assert_eq!(tech, ["oracle", "postgresql", "go", "rust", "hubspot"]);
     }
 
     #[test]
