@@ -1,5 +1,6 @@
 //! Extraction tests on invented job-ad and news snippets (never on evaluation data).
 
+use super::compile::TechFile;
 use super::*;
 
 fn dict() -> TechDictionary {
