@@ -377,7 +377,6 @@ fn detect_sentence(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::TechRole;
 
     fn kinds(d: &Detector, text: &str, lang: Lang) -> Vec<String> {
         let mut k: Vec<String> = d
@@ -512,110 +511,6 @@ mod tests {
         std::fs::write(&bad, "[[tech]]\nname='zorbix'\n").unwrap();
         let e = Detector::new(&[], &[bad]).unwrap_err().to_string();
         assert!(e.contains("bad.toml") && e.contains("zorbix"), "{e}");
-    }
-
-    /// A tech_change hit's (technology, role) pairs; None when there is no such hit.
-    type Techs = Option<Vec<(String, TechRole)>>;
-
-    fn tech_change(d: &Detector, text: &str, lang: Lang) -> Techs {
-        d.detect(text, lang)
-            .into_iter()
-            .find(|h| h.kind == TriggerKind::TechChange)
-            .map(|h| {
-                h.technologies
-                    .into_iter()
-                    .map(|t| (t.name, t.role))
-                    .collect()
-            })
-    }
-
-    fn pairs(v: &[(&str, TechRole)]) -> Techs {
-        Some(v.iter().map(|(n, r)| (n.to_string(), *r)).collect())
-    }
-
-    #[test]
-    fn tech_change_carries_its_technologies_in_both_languages() {
-        use TechRole::{From, To};
-        let d = Detector::builtin().unwrap();
-        let cases: [(&str, Lang, Techs); 7] = [
-            (
-                "Kelvane Foods is migrating its billing database from Oracle to PostgreSQL.",
-                Lang::En,
-                pairs(&[("oracle", From), ("postgresql", To)]),
-            ),
-            (
-                "Brightwater Logistics replaced Salesforce with HubSpot across its sales teams.",
-                Lang::En,
-                pairs(&[("salesforce", From), ("hubspot", To)]),
-            ),
-            (
-                "SAP S/4HANA went live at Ostrava Steel's three plants in March.",
-                Lang::En,
-                pairs(&[("sap s/4hana", To)]),
-            ),
-            (
-                "ООО «Северный двор» переходит с 1С:УПП на 1С:ERP.",
-                Lang::Ru,
-                pairs(&[("1с:упп", From), ("1с:erp", To)]),
-            ),
-            (
-                "Холдинг «Агроплюс» объявил о внедрении SAP S/4HANA на восьми предприятиях.",
-                Lang::Ru,
-                pairs(&[("sap s/4hana", To)]),
-            ),
-            (
-                "Сеть салонов «Ласточка» выбрала Битрикс24 для работы с клиентами.",
-                Lang::Ru,
-                pairs(&[("битрикс24", To)]),
-            ),
-            (
-                "Сеть клиник «Доктор Рядом» внедрила CRM-систему для работы с пациентами.",
-                Lang::Ru,
-                pairs(&[("crm", To)]),
-            ),
-        ];
-        for (text, lang, want) in cases {
-            assert_eq!(tech_change(&d, text, lang), want, "{text}");
-        }
-    }
-
-    #[test]
-    fn no_technology_no_tech_change() {
-        let d = Detector::builtin().unwrap();
-        for (text, lang) in [
-            (
-                "Kelvane Foods is migrating its customers to a new loyalty plan.",
-                Lang::En,
-            ),
-            (
-                "Zentrix moved its headquarters to Denver, where Salesforce also has an office.",
-                Lang::En,
-            ),
-            (
-                "Zentrix Corp selected a new CFO from SAP to lead its finance team.",
-                Lang::En,
-            ),
-            (
-                "Brightwater will go to market with a new pricing model this spring.",
-                Lang::En,
-            ),
-            (
-                "The company implemented a digital transformation programme.",
-                Lang::En,
-            ),
-            (
-                "Завод «Кедр» переходит на четырехдневную рабочую неделю.",
-                Lang::Ru,
-            ),
-            (
-                "Правительство обсуждает импортозамещение и цифровую трансформацию.",
-                Lang::Ru,
-            ),
-            ("Бывший топ-менеджер SAP перешел в «Кедрон».", Lang::Ru),
-            ("ООО «Медтехника» не стала переходить на 1С:ERP.", Lang::Ru),
-        ] {
-            assert_eq!(tech_change(&d, text, lang), None, "{text}");
-        }
     }
 
     /// One scan serves both: the same triggers as `predictions`, the same names as `extract`.
