@@ -62,7 +62,9 @@ pub struct TechDictionary {
     entries: Vec<Entry>,
     forms: Vec<Form>,
     ac: AhoCorasick,
+    /// File-wide templates: confirm an ambiguous form / cancel any form.
     context: Vec<Template>,
+    exclude: Vec<Template>,
 }
 
 impl TechDictionary {
@@ -187,11 +189,13 @@ impl TechDictionary {
                 if let Some(end) = self.ends_word(hay, form, e)
                     && self.case_ok(text, folded, form, s, e)
                 {
-                    out.push(RawHit {
-                        form: pid,
-                        start: s,
-                        end,
-                    });
+                    if !is_ticker(hay, s, end) {
+                        out.push(RawHit {
+                            form: pid,
+                            start: s,
+                            end,
+                        });
+                    }
                     pos = end;
                     break;
                 }
@@ -238,13 +242,23 @@ impl TechDictionary {
     }
 
     /// A cased form must appear exactly as written.
+    /// A cased form must appear exactly as written; an all-capitals one ("SAP", "ELK", "R") not
+    /// amid other all-capitals words, where case says nothing ("TRUCKERS SPOT ELK").
     fn case_ok(&self, text: &str, folded: &Folded, form: &Form, s: usize, e: usize) -> bool {
-        match &form.cased {
-            None => true,
-            Some(c) => text
-                .get(folded.original(s)..folded.original(e))
-                .is_some_and(|t| t == c),
+        let Some(c) = &form.cased else {
+            return true;
+        };
+        let (os, oe) = (folded.original(s), folded.original(e));
+        if text.get(os..oe) != Some(c.as_str()) {
+            return false;
         }
+        let capitals = |w: Option<&str>| {
+            w.is_some_and(|w| w.chars().count() >= 2 && !w.chars().any(char::is_lowercase))
+        };
+        let shouting = !c.chars().any(char::is_lowercase)
+            && capitals(words_of(&text[..os]).next_back())
+            && capitals(words_of(&text[oe..]).next());
+        !shouting
     }
 }
 
@@ -267,6 +281,45 @@ fn starts_word(hay: &str, s: usize) -> bool {
         Some('.') => !back.next().is_some_and(is_word_char),
         Some(_) => true,
     }
+}
+
+/// Runs of letters (what case can be judged on).
+fn words_of(s: &str) -> impl DoubleEndedIterator<Item = &str> {
+    s.split(|c: char| !c.is_alphabetic())
+        .filter(|w| !w.is_empty())
+}
+
+/// Stock exchanges whose name precedes a ticker: "(NYSE: ORCL)".
+const EXCHANGES: &[&str] = &[
+    "nyse",
+    "nasdaq",
+    "amex",
+    "otc",
+    "lse",
+    "tsx",
+    "asx",
+    "hkex",
+    "xetra",
+    "euronext",
+    "moex",
+    "мосбиржа",
+    "тикер",
+];
+
+/// A stock symbol, not a product: `<ADP>` in wire copy, "(NASDAQ: MDB)".
+fn is_ticker(hay: &str, s: usize, e: usize) -> bool {
+    let before = hay[..s].trim_end_matches(' ');
+    let after = hay[e..].trim_start_matches(' ');
+    if before.ends_with('<') && after.starts_with('>') {
+        return true;
+    }
+    before.strip_suffix(':').is_some_and(|b| {
+        let word = b
+            .rsplit(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("");
+        EXCHANGES.contains(&word)
+    })
 }
 
 fn is_word_char(c: char) -> bool {

@@ -13,6 +13,9 @@ pub(super) struct TechFile {
     /// Context templates that confirm any ambiguous form ("experience with _").
     #[serde(default)]
     pub(super) context: Vec<String>,
+    /// Templates that cancel any form of any entry ("_ corp": a company, not its product).
+    #[serde(default)]
+    pub(super) exclude: Vec<String>,
     #[serde(default)]
     pub(super) tech: Vec<TechSpec>,
 }
@@ -119,6 +122,7 @@ pub(super) struct Builder {
     patterns: Vec<String>,
     by_pattern: HashMap<String, usize>,
     context: Vec<Template>,
+    exclude: Vec<Template>,
 }
 
 impl Builder {
@@ -127,12 +131,17 @@ impl Builder {
             file: file.to_string(),
             message: e.to_string(),
         })?;
+        let template = |t: &String| {
+            Template::parse(t).map_err(|message| TechError::Parse {
+                file: file.to_string(),
+                message,
+            })
+        };
         for t in &parsed.context {
-            self.context
-                .push(Template::parse(t).map_err(|message| TechError::Parse {
-                    file: file.to_string(),
-                    message,
-                })?);
+            self.context.push(template(t)?);
+        }
+        for t in &parsed.exclude {
+            self.exclude.push(template(t)?);
         }
         for spec in &parsed.tech {
             self.add_entry(file, spec)?;
@@ -304,6 +313,7 @@ impl Builder {
             forms: self.forms,
             ac,
             context: self.context,
+            exclude: self.exclude,
         })
     }
 }

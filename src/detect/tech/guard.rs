@@ -18,7 +18,12 @@ impl TechDictionary {
     pub(super) fn confirm(&self, hay: &str, raw: &[RawHit]) -> Vec<Option<bool>> {
         let entry = |i: usize| &self.entries[self.forms[raw[i].form].entry];
         let excluded: Vec<bool> = (0..raw.len())
-            .map(|i| entry(i).exclude.iter().any(|t| t.matches(hay, &raw[i])))
+            .map(|i| {
+                self.exclude
+                    .iter()
+                    .chain(&entry(i).exclude)
+                    .any(|t| t.matches(hay, &raw[i]))
+            })
             .collect();
         let mut ok: Vec<bool> = (0..raw.len())
             .map(|i| {

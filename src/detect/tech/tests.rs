@@ -160,7 +160,10 @@ fn ambiguous_names_count_in_lists_and_templates() {
         names("Stack:\nterraform go kubernetes"),
         set(&["terraform", "go", "kubernetes"])
     );
-    assert_eq!(names("Either Python or Go will do."), set(&["python", "go"]));
+    assert_eq!(
+        names("Either Python or Go will do."),
+        set(&["python", "go"])
+    );
     assert_eq!(
         names("Experience with Spring and Hibernate."),
         set(&["spring", "hibernate"])
@@ -266,5 +269,25 @@ fn spans_map_back_through_folding() {
             ("azure", "Microsoft\u{00a0}Azure"),
             ("power bi", "Power  BI")
         ]
+    );
+}
+
+#[test]
+fn tickers_company_names_and_capitals_are_not_products() {
+    for text in [
+        "KELVANE CORP <ELK> SETS QUARTERLY DIVIDEND",
+        "Zentrix (NYSE: SAP) and Kelvane (NASDAQ:ELK) will report on Friday.",
+        "TRUCKERS SPOT ELK NEAR THE NEW DEPOT",
+        "SERIES C FUNDING FOR R AND D",
+        "Azure Holdings Ltd agreed to buy a printing firm.",
+        "Salesforce Inc. shares fell 3% after the report.",
+        "Kelvane built its depot on Shell's old site.",
+    ] {
+        assert_eq!(names(text), set(&[]), "{text}");
+    }
+    // Capitals among ordinary words still count.
+    assert_eq!(
+        names("We moved our ledgers to SAP and our logs to the ELK stack."),
+        set(&["sap", "elk"])
     );
 }
