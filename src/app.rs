@@ -98,7 +98,10 @@ impl App {
     pub async fn open(config: Config) -> Result<App, AppError> {
         let store = Store::open(&config).await?;
         let index = SearchIndex::open(&config.index_dir)?;
-        let detector = Arc::new(Detector::with_rule_files(&config.detect.rule_files)?);
+        let detector = Arc::new(Detector::new(
+            &config.detect.rule_files,
+            &config.detect.tech_files,
+        )?);
         let fetcher = Fetcher::new(&config.fetch)?;
         Ok(App {
             config,

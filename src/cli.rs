@@ -88,7 +88,7 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Detect triggers in a JSONL file of {"id","text","lang"?} lines; writes {"id","triggers":[…]} lines.
+    /// Detect triggers in a JSONL file of {"id","text","lang"?} lines; writes {"id","triggers":[…],"tech":[…]} lines.
     Detect {
         /// Input JSONL file (`-` for standard input).
         #[arg(long)]
@@ -96,6 +96,13 @@ enum Cmd {
         /// Output file (default: standard output).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Technologies in a text (the argument, or standard input), one per line: name, category, text.
+    Tech {
+        text: Option<String>,
+        /// Print the dictionary's canonical names instead, one per line (a `--tech-vocab` file).
+        #[arg(long)]
+        names: bool,
     },
     /// Rebuild the search index from the database.
     Reindex,
@@ -316,9 +323,31 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Detect { jsonl, out } => {
             let cfg = load_config(&cli)?;
-            let detector =
-                trigger_radar::detect::Detector::with_rule_files(&cfg.detect.rule_files)?;
+            let detector = trigger_radar::detect::Detector::new(
+                &cfg.detect.rule_files,
+                &cfg.detect.tech_files,
+            )?;
             detect_jsonl(&detector, jsonl, out.as_deref())
+        }
+        Cmd::Tech { text, names } => {
+            let cfg = load_config(&cli)?;
+            let dict =
+                trigger_radar::detect::tech::TechDictionary::with_files(&cfg.detect.tech_files)?;
+            if *names {
+                for (name, _) in dict.names() {
+                    println!("{name}");
+                }
+                return Ok(());
+            }
+            let text = match text {
+                Some(t) => t.clone(),
+                None => std::io::read_to_string(std::io::stdin())
+                    .context("cannot read standard input")?,
+            };
+            for m in dict.extract(&text) {
+                println!("{}\t{}\t{}", m.name, m.category, &text[m.start..m.end]);
+            }
+            Ok(())
         }
         Cmd::Reindex => {
             let app = open(&cli).await?;
@@ -562,10 +591,11 @@ fn detect_jsonl(
             .as_deref()
             .and_then(Lang::parse)
             .unwrap_or_else(|| trigger_radar::extract::lang::detect(&rec.text, None));
-        let triggers = trigger_radar::detect::predictions(detector, &rec.text, lang);
+        let (triggers, tech) =
+            trigger_radar::detect::predictions_and_tech(detector, &rec.text, lang);
         serde_json::to_writer(
             &mut writer,
-            &serde_json::json!({ "id": rec.id, "triggers": triggers }),
+            &serde_json::json!({ "id": rec.id, "triggers": triggers, "tech": tech }),
         )?;
         writer.write_all(b"\n")?;
     }

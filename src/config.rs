@@ -58,6 +58,8 @@ pub struct FetchConfig {
 pub struct DetectConfig {
     /// Extra rule files (same format as the built-in ones) loaded after them.
     pub rule_files: Vec<PathBuf>,
+    /// Extra technology dictionaries (same format as `src/detect/tech.toml`) loaded after it.
+    pub tech_files: Vec<PathBuf>,
     /// Events below this confidence are stored but do not enter the score.
     pub min_confidence: f32,
     /// Reports of one kind about one company published this many days apart or closer are one
@@ -69,6 +71,7 @@ impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
             rule_files: Vec::new(),
+            tech_files: Vec::new(),
             // Background mentions and hedged hits land below 0.5 (see docs/rules.md).
             min_confidence: 0.5,
             story_window_days: crate::store::DEFAULT_STORY_WINDOW_DAYS,

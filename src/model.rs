@@ -309,6 +309,29 @@ pub struct TriggerHit {
     /// mentions are in `mentions` too. One event per kind per text, with all its evidence.
     #[serde(default)]
     pub support: Vec<(usize, usize)>,
+    /// The technologies the event is about (`tech_change`: what is adopted or left), from the
+    /// technology dictionary; empty for kinds whose rules need none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technologies: Vec<TechRef>,
+}
+
+/// A dictionary technology named by an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TechRef {
+    /// Canonical lowercase name ("sap s/4hana", "postgresql", "1с:erp").
+    pub name: String,
+    pub category: String,
+    pub role: TechRole,
+}
+
+/// Which side of a change a technology is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TechRole {
+    /// Replaced or left ("migrating from Oracle", «переход с 1С:УПП»).
+    From,
+    /// Adopted ("to PostgreSQL", «внедрение SAP S/4HANA»).
+    To,
 }
 
 /// A sales account imported from the CRM.

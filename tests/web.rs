@@ -76,7 +76,7 @@ async fn pages_and_api_answer() {
     let msg: serde_json::Value = bad.json().await.unwrap();
     assert!(msg["error"].as_str().unwrap().contains("merger"));
 
-    let page = get_text(&client, &format!("{base}/search?q=acquire")).await;
+    let page = get_text(&client, &format!("{base}/search?q=purchase")).await;
     assert!(page.contains("events found"));
     assert!(page.contains("<b>"), "highlighted hit");
 }

@@ -276,6 +276,7 @@ mod tests {
             amounts: vec![],
             locations: vec![],
             support: vec![],
+            technologies: vec![],
         };
         let got = m.match_hit(text, &hit);
         assert_eq!(got.len(), 2);

@@ -1,24 +1,32 @@
 //! Trigger detection: rule files (data, `rules/*.toml`) compiled per language into a literal
 //! prefilter plus one small regex per pattern; each sentence is folded once and scanned once; denials, negations and
 //! per-rule exclusions cancel hits; cues set the status; positions give company mentions roles.
+//! Technographics ([`tech`]): a dictionary of technologies finds them in any text, and a
+//! `tech_change` hit stands only when one is next to its cue (then it names them, with their side).
 
 pub mod mentions;
 pub mod places;
 pub mod rules;
 pub mod sentences;
+pub mod tech;
+mod tech_change;
 
-use crate::model::{Document, EventStatus, Lang, Mention, Role, TriggerHit, TriggerKind};
+use crate::model::{Document, EventStatus, Lang, Mention, Role, TechRef, TriggerHit, TriggerKind};
 use crate::text::fold_for_rules;
-use rules::{CueKind, LangRules, RuleError};
+use rules::{CueKind, LangRules, RuleError, TechNeed};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::LazyLock;
+use tech::{TechDictionary, TechError, TechMention};
 
 /// Why the detector could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error(transparent)]
     Rules(#[from] RuleError),
+    #[error(transparent)]
+    Tech(#[from] TechError),
     #[error("cannot read rule file {path}: {source}")]
     Read {
         path: PathBuf,
@@ -30,6 +38,7 @@ pub enum DetectError {
 #[derive(Debug)]
 pub struct Detector {
     langs: HashMap<Lang, LangRules>,
+    tech: TechDictionary,
 }
 
 static AMOUNT: LazyLock<regex::Regex> = LazyLock::new(|| {
@@ -40,13 +49,18 @@ static AMOUNT: LazyLock<regex::Regex> = LazyLock::new(|| {
 });
 
 impl Detector {
-    /// The built-in RU and EN rules.
+    /// The built-in RU and EN rules and technology dictionary.
     pub fn builtin() -> Result<Detector, DetectError> {
-        Self::with_rule_files(&[])
+        Self::new(&[], &[])
     }
 
-    /// Built-in rules plus the user's rule files.
+    /// Built-in rules plus the user's rule files; the built-in technology dictionary.
     pub fn with_rule_files(paths: &[PathBuf]) -> Result<Detector, DetectError> {
+        Self::new(paths, &[])
+    }
+
+    /// Built-in rules and dictionary plus the user's rule files and technology files.
+    pub fn new(paths: &[PathBuf], tech_files: &[PathBuf]) -> Result<Detector, DetectError> {
         let mut extra = Vec::new();
         for p in paths {
             let text = std::fs::read_to_string(p).map_err(|source| DetectError::Read {
@@ -57,7 +71,13 @@ impl Detector {
         }
         Ok(Detector {
             langs: rules::load(&extra)?,
+            tech: TechDictionary::with_files(tech_files)?,
         })
+    }
+
+    /// The technology dictionary (technographics: [`TechDictionary::extract`]).
+    pub fn tech(&self) -> &TechDictionary {
+        &self.tech
     }
 
     /// Every rule-file example: language, text, expected kinds.
@@ -78,6 +98,39 @@ impl Detector {
 
     /// Triggers in `text`, one per kind (the most confident), in text order.
     pub fn detect(&self, text: &str, lang: Lang) -> Vec<TriggerHit> {
+        let techs = TechScan {
+            dict: &self.tech,
+            text,
+            found: OnceCell::new(),
+        };
+        self.detect_with(text, lang, &techs)
+    }
+
+    /// Triggers and technologies (products, as [`TechDictionary::extract`]) of `text`, which is
+    /// scanned for technologies once for both.
+    pub fn detect_and_extract<'d>(
+        &'d self,
+        text: &str,
+        lang: Lang,
+    ) -> (Vec<TriggerHit>, Vec<TechMention<'d>>) {
+        let techs = TechScan {
+            dict: &self.tech,
+            text,
+            found: OnceCell::from(self.tech.scan_candidates(text)),
+        };
+        let hits = self.detect_with(text, lang, &techs);
+        let mentions = techs
+            .found
+            .into_inner()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(m, confirmed)| *confirmed && !m.generic)
+            .map(|(m, _)| m)
+            .collect();
+        (hits, mentions)
+    }
+
+    fn detect_with(&self, text: &str, lang: Lang, techs: &TechScan<'_, '_>) -> Vec<TriggerHit> {
         let Some(rules) = self.langs.get(&lang) else {
             return Vec::new();
         };
@@ -92,7 +145,7 @@ impl Detector {
         let mut seen: HashMap<TriggerKind, (usize, usize)> = HashMap::new();
         for (idx, (s_start, s_end)) in sentences::split(text).into_iter().enumerate() {
             let sentence = &text[s_start..s_end];
-            for hit in detect_sentence(rules, sentence, s_start) {
+            for hit in detect_sentence(rules, sentence, s_start, techs) {
                 let e = seen.entry(hit.kind).or_insert((idx, 0));
                 e.1 += 1;
                 match best.remove(&hit.kind) {
@@ -120,6 +173,11 @@ impl Detector {
                         for l in other.locations {
                             if !keep.locations.contains(&l) {
                                 keep.locations.push(l);
+                            }
+                        }
+                        for t in other.technologies {
+                            if !keep.technologies.contains(&t) {
+                                keep.technologies.push(t);
                             }
                         }
                         best.insert(keep.kind, keep);
@@ -175,25 +233,63 @@ pub struct Prediction {
     pub companies: Vec<Mention>,
     pub amounts: Vec<String>,
     pub locations: Vec<String>,
+    /// `tech_change`: the technologies adopted (`to`) or left (`from`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub technologies: Vec<TechRef>,
 }
 
 /// Detects and shapes the result for JSONL output.
 pub fn predictions(d: &Detector, text: &str, lang: Lang) -> Vec<Prediction> {
-    d.detect(text, lang)
-        .into_iter()
-        .map(|h| Prediction {
-            kind: h.kind,
-            confidence: h.confidence,
-            status: h.status,
-            evidence: h.evidence,
-            start: h.evidence_start,
-            end: h.evidence_end,
-            cue: h.cue,
-            companies: h.mentions,
-            amounts: h.amounts,
-            locations: h.locations,
-        })
-        .collect()
+    d.detect(text, lang).into_iter().map(prediction).collect()
+}
+
+/// [`predictions`] plus the distinct canonical names of the text's technologies, in order of
+/// first appearance (the `tech` field of `detect --jsonl`), from one technology scan.
+pub fn predictions_and_tech(
+    d: &Detector,
+    text: &str,
+    lang: Lang,
+) -> (Vec<Prediction>, Vec<String>) {
+    let (hits, mentions) = d.detect_and_extract(text, lang);
+    let mut names: Vec<String> = Vec::new();
+    for m in mentions {
+        if !names.iter().any(|n| n == m.name) {
+            names.push(m.name.to_string());
+        }
+    }
+    (hits.into_iter().map(prediction).collect(), names)
+}
+
+fn prediction(h: TriggerHit) -> Prediction {
+    Prediction {
+        kind: h.kind,
+        confidence: h.confidence,
+        status: h.status,
+        evidence: h.evidence,
+        start: h.evidence_start,
+        end: h.evidence_end,
+        cue: h.cue,
+        companies: h.mentions,
+        amounts: h.amounts,
+        locations: h.locations,
+        technologies: h.technologies,
+    }
+}
+
+/// The technologies of one text, found on first need: most texts have no tech-gated hit, and
+/// those that do are scanned once however many sentences ask.
+struct TechScan<'d, 't> {
+    dict: &'d TechDictionary,
+    text: &'t str,
+    found: OnceCell<Vec<(TechMention<'d>, bool)>>,
+}
+
+impl<'d> TechScan<'d, '_> {
+    /// Every candidate, with whether its context confirmed it.
+    fn mentions(&self) -> &[(TechMention<'d>, bool)] {
+        self.found
+            .get_or_init(|| self.dict.scan_candidates(self.text))
+    }
 }
 
 /// The text detection reads for a document (title, newline, body); evidence offsets refer to it.
@@ -201,7 +297,12 @@ pub fn document_text(doc: &Document) -> String {
     format!("{}\n{}", doc.title, doc.text)
 }
 
-fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<TriggerHit> {
+fn detect_sentence(
+    rules: &LangRules,
+    sentence: &str,
+    offset: usize,
+    techs: &TechScan<'_, '_>,
+) -> Vec<TriggerHit> {
     let folded = fold_for_rules(sentence);
     let hits = rules.triggers.find_all(&folded.text);
     if hits.is_empty() {
@@ -267,6 +368,23 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
         }
         let cue_start = folded.original(hs);
         let cue_end = folded.original(he);
+        // A tech-gated rule needs a dictionary technology next to its cue ("migrating customers
+        // to a new plan" is no tech change).
+        let technologies = if rule.tech == TechNeed::None {
+            Vec::new()
+        } else {
+            let t = tech_change::involved(
+                techs.mentions(),
+                techs.text,
+                (offset, offset + sentence.len()),
+                (offset + cue_start, offset + cue_end),
+                rule.tech,
+            );
+            if t.is_empty() {
+                continue;
+            }
+            t
+        };
         let mentions: Vec<Mention> = spans
             .iter()
             .map(|m| {
@@ -311,6 +429,7 @@ fn detect_sentence(rules: &LangRules, sentence: &str, offset: usize) -> Vec<Trig
             amounts: amounts.clone(),
             locations: locations.clone(),
             support: Vec::new(),
+            technologies,
         });
     }
     out
@@ -417,9 +536,10 @@ mod tests {
     fn user_rule_file_adds_a_phrase() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("mine.toml");
+        // `tech = 'none'`: this rule does not ask the dictionary for a technology.
         std::fs::write(
             &p,
-            "language='en'\n[[rule]]\nkind='tech_change'\nconfidence=0.9\npatterns=['rolls out quantumledger']\n",
+            "language='en'\n[[rule]]\nkind='tech_change'\nconfidence=0.9\ntech='none'\npatterns=['rolls out quantumledger']\n",
         )
         .unwrap();
         let text = "Zentrix Corp rolls out QuantumLedger across its plants.";
@@ -427,5 +547,65 @@ mod tests {
         assert!(!kinds(&base, text, Lang::En).contains(&"tech_change".to_string()));
         let d = Detector::with_rule_files(&[p]).unwrap();
         assert!(kinds(&d, text, Lang::En).contains(&"tech_change".to_string()));
+    }
+
+    /// A user's tech_change rule needs a technology too; a user's technology file supplies it.
+    #[test]
+    fn user_tech_change_rule_needs_a_dictionary_technology() {
+        let dir = tempfile::tempdir().unwrap();
+        let rule = dir.path().join("mine.toml");
+        std::fs::write(
+            &rule,
+            "language='en'\n[[rule]]\nkind='tech_change'\npatterns=['puts (\\S+\\s+)?to work>']\n",
+        )
+        .unwrap();
+        let tech = dir.path().join("tech.toml");
+        std::fs::write(&tech, "[[tech]]\nname='quantumledger'\ncategory='erp'\n").unwrap();
+        let text = "Zentrix Corp puts QuantumLedger to work across its plants.";
+        let rule_only = Detector::new(std::slice::from_ref(&rule), &[]).unwrap();
+        assert!(rule_only.detect(text, Lang::En).is_empty());
+        let both = Detector::new(&[rule], &[tech]).unwrap();
+        let hits = both.detect(text, Lang::En);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].technologies[0].name, "quantumledger");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[[tech]]\nname='zorbix'\n").unwrap();
+        let e = Detector::new(&[], &[bad]).unwrap_err().to_string();
+        assert!(e.contains("bad.toml") && e.contains("zorbix"), "{e}");
+    }
+
+    /// One scan serves both: the same triggers as `predictions`, the same names as `extract`.
+    #[test]
+    fn predictions_and_tech_agree_with_separate_calls() {
+        let d = Detector::builtin().unwrap();
+        let text = "Kelvane Foods is migrating its billing from Oracle to PostgreSQL.\n\
+                    We hire Go and Rust developers; our CRM is HubSpot.";
+        let (p, tech) = predictions_and_tech(&d, text, Lang::En);
+        assert_eq!(p, predictions(&d, text, Lang::En));
+        assert_eq!(tech, d.tech().extract_names(text));
+        assert_eq!(tech, ["oracle", "postgresql", "go", "rust", "hubspot"]);
+    }
+
+    #[test]
+    fn predictions_show_technologies_only_when_there_are_some() {
+        let d = Detector::builtin().unwrap();
+        let p = predictions(
+            &d,
+            "Kelvane Foods moved its ledgers to SAP S/4HANA.",
+            Lang::En,
+        );
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(
+            json.contains(
+                r#""technologies":[{"name":"sap s/4hana","category":"erp","role":"to"}]"#
+            ),
+            "{json}"
+        );
+        let p = predictions(
+            &d,
+            "Zentrix Corp agreed to buy Kelvane Ltd for $40 million.",
+            Lang::En,
+        );
+        assert!(!serde_json::to_string(&p).unwrap().contains("technologies"));
     }
 }

@@ -104,8 +104,25 @@ pub struct RuleSpec {
     pub weaken: Vec<String>,
     #[serde(default)]
     pub roles: Option<Roles>,
+    /// Where a dictionary technology must stand for a hit to count; default `after` for
+    /// `tech_change`, `none` for other kinds.
+    #[serde(default)]
+    pub tech: Option<TechNeed>,
     #[serde(default, rename = "example")]
     pub examples: Vec<Example>,
+}
+
+/// Where a rule needs a technology from the dictionary (`src/detect/tech.toml`) for its hit to
+/// stand. Without one, "migrating customers to a new plan" would read as a tech change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TechNeed {
+    /// No technology needed.
+    None,
+    /// A technology at the cue or within a few words after it ("migrating its ledgers to SAP").
+    After,
+    /// Also a few words before the cue (passive voice: "SAP S/4HANA went live", «1С:ERP внедрена»).
+    Around,
 }
 
 fn default_confidence() -> f32 {
@@ -156,6 +173,7 @@ pub struct CompiledRule {
     pub kind: TriggerKind,
     pub confidence: f32,
     pub roles: Option<Roles>,
+    pub tech: TechNeed,
 }
 
 /// Many patterns, found in one pass: an aho-corasick automaton over every pattern's prefix
@@ -470,10 +488,17 @@ pub fn compile(lang: Lang, files: &[(String, RuleFile)]) -> Result<LangRules, Ru
                 });
             }
             let idx = rules.len();
+            // A tech change is about a technology, whoever wrote the rule.
+            let default_tech = if kind == TriggerKind::TechChange {
+                TechNeed::After
+            } else {
+                TechNeed::None
+            };
             rules.push(CompiledRule {
                 kind,
                 confidence: r.confidence,
                 roles: r.roles,
+                tech: r.tech.unwrap_or(default_tech),
             });
             for p in &r.patterns {
                 let (pat, meta) = split_pattern(p);
