@@ -7,7 +7,17 @@ use crate::text::name_key;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+/// The company an event is about, for merging reports that match no account: the folded name of
+/// its first-named company (the subject or acquirer in most sentences).
+fn story_key(h: &TriggerHit) -> Option<String> {
+    h.mentions
+        .iter()
+        .min_by_key(|m| m.start)
+        .map(|m| name_key(&m.name))
+        .filter(|k| k.chars().count() >= 3)
+}
 
 /// A detected trigger with the accounts it attaches to.
 #[derive(Debug, Clone)]
@@ -140,11 +150,14 @@ impl super::Store {
             let published = doc.published_at.timestamp();
             for ev in events {
                 let h = &ev.hit;
-                let story = self.find_story(&mut tx, document_id, published, ev).await?;
+                let key = story_key(h);
+                let story = self
+                    .find_story(&mut tx, document_id, published, ev, key.as_deref())
+                    .await?;
                 let event_id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
-                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations, story_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
                 )
                 .bind(document_id)
                 .bind(h.kind.as_str())
@@ -160,26 +173,25 @@ impl super::Store {
                 .bind(story)
                 .bind(published)
                 .bind(serde_json::to_string(&h.locations).unwrap_or_else(|_| "[]".into()))
+                .bind(key.as_deref())
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q("saving an event"))?;
-                if story.is_none() {
-                    sqlx::query("UPDATE events SET story_id = id WHERE id = $1")
-                        .bind(event_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(q("starting a story"))?;
-                }
+                // A first report keeps story_id NULL: readers take COALESCE(story_id, id).
                 for m in &ev.matches {
                     sqlx::query(
-                        "INSERT INTO event_accounts (event_id, account_id, role, match_confidence, matched_as) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, account_id) DO NOTHING",
+                        "INSERT INTO event_accounts (event_id, account_id, role, match_confidence, matched_as, \
+                         kind, published_at, story_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                         ON CONFLICT (event_id, account_id) DO NOTHING",
                     )
                     .bind(event_id)
                     .bind(m.account_id)
                     .bind(m.role.as_str())
                     .bind(m.confidence as f64)
                     .bind(&m.matched_as)
+                    .bind(h.kind.as_str())
+                    .bind(published)
+                    .bind(story.unwrap_or(event_id))
                     .execute(&mut *tx)
                     .await
                     .map_err(q("attaching an event to an account"))?;
@@ -199,58 +211,56 @@ impl super::Store {
     }
 
     /// The story an event belongs to: an earlier report of the same kind, published within the
-    /// story window, about the same company (a shared account, or a shared company name when
-    /// neither is matched to an account). `None` starts a new story.
+    /// story window, about the same company: a shared account, or, when the event is attached to
+    /// no account, the same first-named company (its `story_key`). `None` starts a new story.
+    /// Both lookups are single indexed queries (the ingest bench pays them for every event).
     async fn find_story(
         &self,
         tx: &mut sqlx::Transaction<'_, Sqlite>,
         document_id: i64,
         published: i64,
         ev: &NewEvent,
+        key: Option<&str>,
     ) -> Result<Option<i64>, StoreError> {
         if self.story_window == 0 {
             return Ok(None);
         }
-        let names: HashSet<String> = ev
-            .hit
-            .mentions
-            .iter()
-            .map(|m| name_key(&m.name))
-            .filter(|k| k.chars().count() >= 3)
-            .collect();
-        if names.is_empty() && ev.matches.is_empty() {
-            return Ok(None);
+        let (from, to) = (published - self.story_window, published + self.story_window);
+        for m in &ev.matches {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT COALESCE(story_id, event_id) FROM event_accounts \
+                 WHERE account_id = $1 AND kind = $2 AND published_at BETWEEN $3 AND $4 \
+                 ORDER BY published_at, event_id LIMIT 1",
+            )
+            .bind(m.account_id)
+            .bind(ev.hit.kind.as_str())
+            .bind(from)
+            .bind(to)
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(q("looking for the story of an event"))?;
+            if found.is_some() {
+                return Ok(found);
+            }
         }
-        let accounts: HashSet<i64> = ev.matches.iter().map(|m| m.account_id).collect();
-        let rows = sqlx::query(
-            "SELECT COALESCE(e.story_id, e.id) AS story_id, e.mentions, ea.account_id \
-             FROM events e LEFT JOIN event_accounts ea ON ea.event_id = e.id \
-             WHERE e.kind = $1 AND e.published_at BETWEEN $2 AND $3 AND e.document_id <> $4 \
-             ORDER BY e.published_at, e.id LIMIT 200",
+        // Names decide only when the event has no account: two accounts that share a word in
+        // their names must not merge their news.
+        let Some(key) = key.filter(|_| ev.matches.is_empty()) else {
+            return Ok(None);
+        };
+        sqlx::query_scalar(
+            "SELECT COALESCE(story_id, id) FROM events \
+             WHERE kind = $1 AND story_key = $2 AND published_at BETWEEN $3 AND $4 \
+             AND document_id <> $5 ORDER BY published_at, id LIMIT 1",
         )
         .bind(ev.hit.kind.as_str())
-        .bind(published - self.story_window)
-        .bind(published + self.story_window)
+        .bind(key)
+        .bind(from)
+        .bind(to)
         .bind(document_id)
-        .fetch_all(&mut **tx)
+        .fetch_optional(&mut **tx)
         .await
-        .map_err(q("looking for the story of an event"))?;
-        for r in &rows {
-            let account: Option<i64> = r.get("account_id");
-            if account.is_some_and(|a| accounts.contains(&a)) {
-                return Ok(Some(r.get("story_id")));
-            }
-            // Names decide only when the new event has no account: two accounts that share a
-            // word in their names must not merge their news.
-            if accounts.is_empty() && account.is_none() && !names.is_empty() {
-                let mentions: Vec<Mention> =
-                    serde_json::from_str(r.get::<&str, _>("mentions")).unwrap_or_default();
-                if mentions.iter().any(|m| names.contains(&name_key(&m.name))) {
-                    return Ok(Some(r.get("story_id")));
-                }
-            }
-        }
-        Ok(None)
+        .map_err(q("looking for the story of an event"))
     }
 
     /// Every report of a story (its first report's event id), oldest first: one event told by
@@ -260,7 +270,7 @@ impl super::Store {
             "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
              e.evidence, e.mentions, d.source, d.url, d.title, d.lang, d.published_at \
              FROM events e JOIN documents d ON d.id = e.document_id \
-             WHERE COALESCE(e.story_id, e.id) = $1 ORDER BY d.published_at, e.id",
+             WHERE e.story_id = $1 OR e.id = $1 ORDER BY d.published_at, e.id",
         )
         .bind(story_id)
         .fetch_all(&self.pool)
