@@ -146,7 +146,16 @@ pub fn cyrillic_share(text: &str) -> f32 {
     }
 }
 
-/// True when the character can be part of a word.
+/// `char::is_alphanumeric` with fast paths for ASCII and Russian letters (hot in detection).
+pub fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphanumeric()
+    } else {
+        matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё') || c.is_alphanumeric()
+    }
+}
+
+/// A letter, digit or `_` (what a rule's word boundary means), fast for ASCII and Russian.
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric() || c == '_'

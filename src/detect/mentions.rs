@@ -136,7 +136,7 @@ pub struct Span {
 fn is_legal_form(word: &str) -> bool {
     let w: String = word
         .chars()
-        .filter(|c| c.is_alphanumeric())
+        .filter(|c| crate::text::is_alnum(*c))
         .flat_map(char::to_lowercase)
         .collect();
     LEGAL_FORMS.contains(&w.as_str())
@@ -247,7 +247,7 @@ fn word_spans(s: &str) -> Vec<(usize, usize)> {
     let mut v = Vec::new();
     let mut start: Option<usize> = None;
     for (i, c) in s.char_indices() {
-        if c.is_alphanumeric() || c == '\'' && start.is_some() {
+        if crate::text::is_alnum(c) || c == '\'' && start.is_some() {
             if start.is_none() {
                 start = Some(i);
             }

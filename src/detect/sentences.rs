@@ -109,7 +109,7 @@ const ABBREVIATIONS: &[&str] = &[
 ];
 
 fn is_abbreviation(word: &str) -> bool {
-    let w = word.trim_start_matches(|c: char| !c.is_alphanumeric());
+    let w = word.trim_start_matches(|c: char| !crate::text::is_alnum(c));
     if w.is_empty() {
         return false;
     }
