@@ -367,6 +367,12 @@ pub struct Event {
     pub confidence: f32,
     pub evidence: String,
     pub companies: Vec<String>,
+    /// Places the evidence states.
+    #[serde(default)]
+    pub locations: Vec<String>,
+    /// `tech_change`: technologies adopted or left.
+    #[serde(default)]
+    pub technologies: Vec<TechRef>,
     pub source: String,
     pub url: String,
     pub title: String,

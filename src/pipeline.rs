@@ -235,6 +235,8 @@ fn event_of(id: i64, story_id: i64, doc: &Document, ev: &NewEvent) -> Event {
         confidence: ev.hit.confidence,
         evidence: ev.hit.evidence.clone(),
         companies: company_names(&ev.hit.mentions),
+        locations: ev.hit.locations.clone(),
+        technologies: ev.hit.technologies.clone(),
         source: doc.source.clone(),
         url: doc.url.clone(),
         title: doc.title.clone(),

@@ -214,6 +214,8 @@ mod tests {
                 confidence: 1.0,
                 evidence: format!("event {id}"),
                 companies: vec![],
+                locations: vec![],
+                technologies: vec![],
                 source: "s".into(),
                 url: "u".into(),
                 title: "t".into(),

@@ -1,5 +1,6 @@
 //! One real-world event reported by several outlets (or several items of one feed) is one story:
-//! the reports share a story id, the score counts it once, and every source is kept.
+//! the reports share a story id, the score counts it once, and every source is kept. Events keep
+//! the places and technologies their evidence states.
 
 mod common;
 
@@ -48,6 +49,13 @@ async fn reports_of_one_event_are_one_story() {
             "Brightwater Foods acquires Kestrel Bakeries",
             "Brightwater Foods agreed to acquire Kestrel Bakeries for $80 million.",
         ),
+        // Technologies of a tech change are stored with the event.
+        item(
+            "wire-6",
+            4,
+            "Northwind Logistics moves billing to PostgreSQL",
+            "Northwind Logistics is migrating its billing system from Oracle to PostgreSQL.",
+        ),
         // Same kind and company a month later: a new story.
         item(
             "wire-5",
@@ -84,6 +92,29 @@ async fn reports_of_one_event_are_one_story() {
     assert_ne!(story_of("wire-3", "new_facility"), deal);
     assert_ne!(story_of("wire-4", "acquisition"), deal);
     assert_ne!(story_of("wire-5", "acquisition"), deal);
+
+    let event = |url_end: &str, kind: &str| {
+        events
+            .iter()
+            .find(|e| e.event.url.ends_with(url_end) && e.event.kind.as_str() == kind)
+            .map(|e| e.event.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        event("wire-3", "new_facility").locations,
+        vec!["Leeds".to_string()],
+        "the place the evidence states is stored"
+    );
+    let techs: Vec<(String, String)> = event("wire-6", "tech_change")
+        .technologies
+        .iter()
+        .map(|t| (t.name.clone(), format!("{:?}", t.role)))
+        .collect();
+    assert!(
+        techs.contains(&("oracle".into(), "From".into()))
+            && techs.contains(&("postgresql".into(), "To".into())),
+        "the technologies of a tech change are stored with their side: {techs:?}"
+    );
 
     let reports = app.store.story_events(deal).await.unwrap();
     let urls: Vec<&str> = reports.iter().map(|e| e.url.as_str()).collect();

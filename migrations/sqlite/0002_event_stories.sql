@@ -5,6 +5,8 @@ ALTER TABLE events ADD COLUMN story_id BIGINT;
 ALTER TABLE events ADD COLUMN published_at BIGINT NOT NULL DEFAULT 0;
 -- The folded name of the first-named company, to merge reports that match no account.
 ALTER TABLE events ADD COLUMN story_key TEXT;
+-- tech_change: the technologies adopted or left (JSON array of {name, category, role}).
+ALTER TABLE events ADD COLUMN technologies TEXT NOT NULL DEFAULT '[]';
 -- Places the evidence states (JSON array of strings).
 ALTER TABLE events ADD COLUMN locations TEXT NOT NULL DEFAULT '[]';
 UPDATE events SET story_id = id,

@@ -247,6 +247,8 @@ mod tests {
                 confidence: 0.8,
                 evidence: evidence.into(),
                 companies: vec!["Acme".into()],
+                locations: vec![],
+                technologies: vec![],
                 source: "s".into(),
                 url: format!("u{id}"),
                 title: title.into(),

@@ -2,7 +2,9 @@
 
 use super::{StoreError, dialect, q};
 use crate::accounts::AccountMatch;
-use crate::model::{AccountEvent, Document, Event, Lang, Mention, TriggerHit, company_names};
+use crate::model::{
+    AccountEvent, Document, Event, Lang, Mention, TechRef, TriggerHit, company_names,
+};
 use crate::text::name_key;
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::sqlite::SqliteRow;
@@ -56,7 +58,7 @@ pub(crate) fn ts(t: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(t, 0).single().unwrap_or_default()
 }
 
-const EVENT_COLUMNS: &str = "e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+const EVENT_COLUMNS: &str = "e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, e.locations, e.technologies, \
     d.source, d.url, d.title, d.lang, d.published_at";
 
 pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
@@ -64,6 +66,10 @@ pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
     let mentions: Vec<Mention> = serde_json::from_str(r.get::<&str, _>("mentions"))
         .map_err(|e| corrupt("event mentions", e.to_string()))?;
     let companies = company_names(&mentions);
+    let locations: Vec<String> = serde_json::from_str(r.get::<&str, _>("locations"))
+        .map_err(|e| corrupt("event locations", e.to_string()))?;
+    let technologies: Vec<TechRef> = serde_json::from_str(r.get::<&str, _>("technologies"))
+        .map_err(|e| corrupt("event technologies", e.to_string()))?;
     Ok(Event {
         id: r.get("id"),
         story_id: r.get("story_id"),
@@ -78,6 +84,8 @@ pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
         confidence: r.get::<f64, _>("confidence") as f32,
         evidence: r.get("evidence"),
         companies,
+        locations,
+        technologies,
         source: r.get("source"),
         url: r.get("url"),
         title: r.get("title"),
@@ -156,8 +164,9 @@ impl super::Store {
                     .await?;
                 let event_id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
-                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations, story_key) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                     evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations, story_key, \
+                     technologies) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
                 )
                 .bind(document_id)
                 .bind(h.kind.as_str())
@@ -174,6 +183,7 @@ impl super::Store {
                 .bind(published)
                 .bind(serde_json::to_string(&h.locations).unwrap_or_else(|_| "[]".into()))
                 .bind(key.as_deref())
+                .bind(serde_json::to_string(&h.technologies).unwrap_or_else(|_| "[]".into()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q("saving an event"))?;
@@ -268,7 +278,7 @@ impl super::Store {
     pub async fn story_events(&self, story_id: i64) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
             "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
-             e.evidence, e.mentions, d.source, d.url, d.title, d.lang, d.published_at \
+             e.evidence, e.mentions, e.locations, e.technologies, d.source, d.url, d.title, d.lang, d.published_at \
              FROM events e JOIN documents d ON d.id = e.document_id \
              WHERE e.story_id = $1 OR e.id = $1 ORDER BY d.published_at, e.id",
         )
@@ -282,7 +292,7 @@ impl super::Store {
     /// Events with id > `after`, oldest first, at most `limit` (for reindexing in pages).
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
         let rows = sqlx::query(
-            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, \
+            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, e.locations, e.technologies, \
              d.source, d.url, d.title, d.lang, d.published_at \
              FROM events e JOIN documents d ON d.id = e.document_id \
              WHERE e.id > $1 ORDER BY e.id LIMIT $2",
@@ -361,7 +371,7 @@ impl super::Store {
         // untyped NULL parameter.
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
             "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
-             e.evidence, e.mentions, d.source, d.url, d.title, d.lang, d.published_at, \
+             e.evidence, e.mentions, e.locations, e.technologies, d.source, d.url, d.title, d.lang, d.published_at, \
              ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
              FROM event_accounts ea \
              JOIN events e ON e.id = ea.event_id \
