@@ -221,17 +221,7 @@ async fn reindex_restores_search_after_index_is_deleted() {
     let queries = ["завод", "purchase", "Техностан", "назначен"];
     let mut before = Vec::new();
     for q in queries {
-        let (total, found) = app
-            .search(&SearchQuery {
-                text: q.into(),
-                limit: 100,
-                ..SearchQuery::default()
-            })
-            .await
-            .unwrap();
-        let mut ids: Vec<i64> = found.iter().map(|f| f.event.id).collect();
-        ids.sort();
-        before.push((total, ids));
+        before.push(hits(&app, q).await);
     }
     assert!(
         before.iter().all(|(t, _)| *t > 0),
@@ -258,17 +248,22 @@ async fn reindex_restores_search_after_index_is_deleted() {
     assert_eq!(empty, 0, "a fresh index is empty");
     let n = app.reindex(false).await.unwrap();
     assert_eq!(n as i64, app.store.stats().await.unwrap().events);
-    for (q, (total, ids)) in queries.iter().zip(before) {
-        let (t, found) = app
-            .search(&SearchQuery {
-                text: q.to_string(),
-                limit: 100,
-                ..SearchQuery::default()
-            })
-            .await
-            .unwrap();
-        let mut got: Vec<i64> = found.iter().map(|f| f.event.id).collect();
-        got.sort();
-        assert_eq!((t, got), (total, ids), "query {q}");
+    for (q, expected) in queries.iter().zip(before) {
+        assert_eq!(hits(&app, q).await, expected, "query {q}");
     }
+}
+
+/// Total hits of a search and the sorted ids of the events found.
+async fn hits(app: &App, q: &str) -> (usize, Vec<i64>) {
+    let (total, found) = app
+        .search(&SearchQuery {
+            text: q.into(),
+            limit: 100,
+            ..SearchQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut ids: Vec<i64> = found.iter().map(|f| f.event.id).collect();
+    ids.sort();
+    (total, ids)
 }

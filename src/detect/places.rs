@@ -7,9 +7,11 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+// A preposition after a space or the start, not `\b`: Unicode word boundaries are slow on
+// Cyrillic text (STACK.md trap 9).
 static EN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"\b(?:in|near|at|outside|across|into)\s+((?:the\s+)?(?:[A-Z][a-z]+|U\.S\.|U\.K\.|UAE)(?:[ -](?:[A-Z][a-z]+|de|del|am|on|upon))*(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?)",
+        r"(?:^|[\s(,])(?:in|near|at|outside|across|into)\s+((?:the\s+)?(?:[A-Z][a-z]+|U\.S\.|U\.K\.|UAE)(?:[ -](?:[A-Z][a-z]+|de|del|am|on|upon))*(?:,\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?)",
     )
     .expect("the English place pattern is a valid regex")
 });

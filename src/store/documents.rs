@@ -61,6 +61,14 @@ pub(crate) fn ts(t: i64) -> DateTime<Utc> {
 const EVENT_COLUMNS: &str = "e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, e.locations, e.technologies, \
     d.source, d.url, d.title, d.lang, d.published_at";
 
+/// `SELECT <event columns><extra>`: every reader of events selects the same columns, which
+/// [`event_from_row`] reads.
+fn select_events(extra: &str) -> QueryBuilder<Sqlite> {
+    let mut qb = QueryBuilder::new("SELECT ");
+    qb.push(EVENT_COLUMNS).push(extra);
+    qb
+}
+
 pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
     let corrupt = |what: &'static str, message: String| StoreError::Corrupt { what, message };
     let mentions: Vec<Mention> = serde_json::from_str(r.get::<&str, _>("mentions"))
@@ -236,19 +244,26 @@ impl super::Store {
             return Ok(None);
         }
         let (from, to) = (published - self.story_window, published + self.story_window);
-        for m in &ev.matches {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT COALESCE(story_id, event_id) FROM event_accounts \
-                 WHERE account_id = $1 AND kind = $2 AND published_at BETWEEN $3 AND $4 \
-                 ORDER BY published_at, event_id LIMIT 1",
-            )
-            .bind(m.account_id)
-            .bind(ev.hit.kind.as_str())
-            .bind(from)
-            .bind(to)
-            .fetch_optional(&mut **tx)
-            .await
-            .map_err(q("looking for the story of an event"))?;
+        if !ev.matches.is_empty() {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "SELECT COALESCE(story_id, event_id) FROM event_accounts WHERE kind = ",
+            );
+            qb.push_bind(ev.hit.kind.as_str())
+                .push(" AND published_at BETWEEN ")
+                .push_bind(from)
+                .push(" AND ")
+                .push_bind(to)
+                .push(" AND account_id IN (");
+            let mut sep = qb.separated(", ");
+            for m in &ev.matches {
+                sep.push_bind(m.account_id);
+            }
+            qb.push(") ORDER BY published_at, event_id LIMIT 1");
+            let found: Option<i64> = qb
+                .build_query_scalar()
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(q("looking for the story of an event"))?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -276,32 +291,33 @@ impl super::Store {
     /// Every report of a story (its first report's event id), oldest first: one event told by
     /// several outlets keeps all its sources.
     pub async fn story_events(&self, story_id: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
-             e.evidence, e.mentions, e.locations, e.technologies, d.source, d.url, d.title, d.lang, d.published_at \
-             FROM events e JOIN documents d ON d.id = e.document_id \
-             WHERE e.story_id = $1 OR e.id = $1 ORDER BY d.published_at, e.id",
-        )
-        .bind(story_id)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("reading a story"))?;
+        let mut qb = select_events(
+            " FROM events e JOIN documents d ON d.id = e.document_id WHERE e.story_id = ",
+        );
+        qb.push_bind(story_id)
+            .push(" OR e.id = ")
+            .push_bind(story_id)
+            .push(" ORDER BY d.published_at, e.id");
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading a story"))?;
         rows.iter().map(event_from_row).collect()
     }
 
     /// Events with id > `after`, oldest first, at most `limit` (for reindexing in pages).
     pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<Event>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, e.locations, e.technologies, \
-             d.source, d.url, d.title, d.lang, d.published_at \
-             FROM events e JOIN documents d ON d.id = e.document_id \
-             WHERE e.id > $1 ORDER BY e.id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("reading events"))?;
+        let mut qb =
+            select_events(" FROM events e JOIN documents d ON d.id = e.document_id WHERE e.id > ");
+        qb.push_bind(after)
+            .push(" ORDER BY e.id LIMIT ")
+            .push_bind(limit);
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading events"))?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -310,9 +326,9 @@ impl super::Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT ");
-        qb.push(EVENT_COLUMNS);
-        qb.push(" FROM events e JOIN documents d ON d.id = e.document_id WHERE e.id IN (");
+        let mut qb = select_events(
+            " FROM events e JOIN documents d ON d.id = e.document_id WHERE e.id IN (",
+        );
         let mut sep = qb.separated(", ");
         for id in ids {
             sep.push_bind(*id);
@@ -369,10 +385,8 @@ impl super::Store {
     ) -> Result<Vec<AccountEvent>, StoreError> {
         // Built with QueryBuilder rather than "$1 IS NULL OR …": PostgreSQL cannot type an
         // untyped NULL parameter.
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, \
-             e.evidence, e.mentions, e.locations, e.technologies, d.source, d.url, d.title, d.lang, d.published_at, \
-             ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
+        let mut qb = select_events(
+            ", ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
              FROM event_accounts ea \
              JOIN events e ON e.id = ea.event_id \
              JOIN documents d ON d.id = e.document_id \
