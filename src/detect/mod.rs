@@ -439,6 +439,68 @@ fn detect_sentence(
 mod tests {
     use super::*;
 
+    fn hit(d: &Detector, text: &str, kind: TriggerKind) -> TriggerHit {
+        d.detect(text, Lang::En)
+            .into_iter()
+            .find(|h| h.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} in {text}"))
+    }
+
+    #[test]
+    fn background_mentions_fall_below_the_scoring_threshold() {
+        let d = Detector::builtin().unwrap();
+        let news = hit(
+            &d,
+            "Kestrel Foods acquired Harbor Mills for $40 million.",
+            TriggerKind::Acquisition,
+        );
+        let old = hit(
+            &d,
+            "Kestrel Foods, which acquired Harbor Mills for $40 million in 2009, reported higher sales.",
+            TriggerKind::Acquisition,
+        );
+        assert!(news.confidence >= 0.7, "{news:?}");
+        assert!(old.confidence < 0.5, "{old:?}");
+    }
+
+    #[test]
+    fn a_reported_rumour_counts_and_a_hypothesis_does_not() {
+        let d = Detector::builtin().unwrap();
+        let rumour = hit(
+            &d,
+            "Zentrix Corp is in talks to buy Kelvane Ltd, people familiar with the matter said.",
+            TriggerKind::Acquisition,
+        );
+        let guess = hit(
+            &d,
+            "Zentrix Corp could buy Kelvane Ltd one day.",
+            TriggerKind::Acquisition,
+        );
+        assert_eq!(rumour.status, EventStatus::Rumoured);
+        assert_eq!(guess.status, EventStatus::Rumoured);
+        assert!(rumour.confidence >= 0.5, "{rumour:?}");
+        assert!(guess.confidence < 0.5, "{guess:?}");
+    }
+
+    #[test]
+    fn an_event_deep_in_the_body_is_less_certain_than_a_headline() {
+        let d = Detector::builtin().unwrap();
+        let event = "Zentrix Corp acquired Kelvane Ltd for $40 million.";
+        let lead = hit(
+            &d,
+            &format!("{event}\nSales rose."),
+            TriggerKind::Acquisition,
+        );
+        let filler = "Sales rose in the quarter. ".repeat(9);
+        let deep = hit(
+            &d,
+            &format!("Zentrix results\n{filler}{event}"),
+            TriggerKind::Acquisition,
+        );
+        assert!(lead.confidence >= 0.7, "{lead:?}");
+        assert!(deep.confidence < lead.confidence * 0.8, "{deep:?}");
+    }
+
     fn kinds(d: &Detector, text: &str, lang: Lang) -> Vec<String> {
         let mut k: Vec<String> = d
             .detect(text, lang)

@@ -385,22 +385,16 @@ pub struct LangRules {
     pub examples: Vec<(String, Vec<String>)>,
 }
 
+/// A trailing `>` demands a word end after the whole match (checked without `\b`, which is slow
+/// next to Cyrillic); a `>` inside a pattern (`(inc>|corp>)\s+…`) is a word end at that point and
+/// becomes `\b` in that one pattern's verifier.
 fn split_pattern(p: &str) -> (String, PatternMeta) {
     let p = p.trim();
-    match p.strip_suffix('>') {
-        Some(stripped) => (
-            stripped.to_string(),
-            PatternMeta {
-                whole_word_end: true,
-            },
-        ),
-        None => (
-            p.to_string(),
-            PatternMeta {
-                whole_word_end: false,
-            },
-        ),
-    }
+    let (body, whole_word_end) = match p.strip_suffix('>') {
+        Some(stripped) => (stripped, true),
+        None => (p, false),
+    };
+    (body.replace('>', r"\b"), PatternMeta { whole_word_end })
 }
 
 /// Parses a rule file's text.
