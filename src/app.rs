@@ -47,6 +47,10 @@ pub struct ImportReport {
     pub inserted: usize,
     pub updated: usize,
     pub rejected: Vec<import::RowError>,
+    /// The CRM the layout was read as.
+    pub crm: String,
+    /// Columns that fed no field.
+    pub unmapped: Vec<String>,
 }
 
 /// What a crawl did.
@@ -145,19 +149,42 @@ impl App {
         sources::load_dirs(&self.config.sources_dirs)
     }
 
-    /// Imports accounts from a CSV file: good rows are upserted, bad rows reported.
+    /// Imports accounts from a CSV or JSON export with the built-in header lists.
     pub async fn import_accounts(&self, path: &Path) -> Result<ImportReport, AppError> {
+        self.import_accounts_with(path, &import::ImportOptions::default())
+            .await
+    }
+
+    /// Imports accounts from a CSV or JSON export: good rows are upserted in one transaction,
+    /// bad rows reported; then the imported accounts are rescored (CRM dates are triggers too).
+    pub async fn import_accounts_with(
+        &self,
+        path: &Path,
+        opts: &import::ImportOptions,
+    ) -> Result<ImportReport, AppError> {
         let bytes = std::fs::read(path).map_err(|source| AppError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let parsed = import::parse_csv(&bytes, &path.display().to_string())?;
+        let parsed = import::parse_file(&bytes, &path.display().to_string(), opts)?;
+        self.upsert_parsed(parsed, &path.display().to_string())
+            .await
+    }
+
+    /// Stores already-parsed accounts (a file, or records pushed through the API).
+    pub async fn upsert_parsed(
+        &self,
+        parsed: import::Parsed,
+        origin: &str,
+    ) -> Result<ImportReport, AppError> {
         let count = self.store.upsert_accounts(&parsed.accounts).await?;
-        tracing::info!(file = %path.display(), inserted = count.inserted, updated = count.updated, rejected = parsed.errors.len(), "accounts imported");
+        tracing::info!(origin, crm = %parsed.crm, inserted = count.inserted, updated = count.updated, rejected = parsed.errors.len(), "accounts imported");
         Ok(ImportReport {
             inserted: count.inserted,
             updated: count.updated,
             rejected: parsed.errors,
+            crm: parsed.crm,
+            unmapped: parsed.unmapped,
         })
     }
 

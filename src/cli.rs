@@ -120,8 +120,20 @@ enum Cmd {
 
 #[derive(Subcommand)]
 enum AccountsCmd {
-    /// Import (upsert) accounts from a CRM CSV export.
-    Import { file: PathBuf },
+    /// Import (upsert by CRM id) accounts from a CRM export: CSV (UTF-8 or windows-1251, `,` or `;`)
+    /// or JSON. HubSpot, amoCRM and Bitrix24 headers (EN/RU) are recognised.
+    Import {
+        file: PathBuf,
+        /// Map a column to a field: `--map "Код клиента=crm_id"`; `=ignore` drops a column.
+        /// Fields: crm_id, name, aliases, inn, ogrn, kpp, domain, ticker, cik, country, region,
+        /// city, industry, employees, size, revenue, segment, owner, technologies,
+        /// last_purchase, contract_end, usage_ratio, go_live.
+        #[arg(long = "map", value_name = "COLUMN=FIELD")]
+        maps: Vec<String>,
+        /// The CRM that wrote the file (hubspot, amocrm, bitrix24, generic); guessed from headers.
+        #[arg(long)]
+        crm: Option<String>,
+    },
     /// List accounts.
     List {
         #[arg(long)]
@@ -194,19 +206,29 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Demo { no_serve, listen } => demo(&cli, *no_serve, listen.clone()).await,
         Cmd::Init { force } => init(&cli, *force),
         Cmd::Accounts {
-            cmd: AccountsCmd::Import { file },
+            cmd: AccountsCmd::Import { file, maps, crm },
         } => {
+            let opts = trigger_radar::accounts::import::ImportOptions::default()
+                .with_maps(maps)?
+                .with_crm(crm.as_deref())?;
             let app = open(&cli).await?;
-            let r = app.import_accounts(file).await?;
+            let r = app.import_accounts_with(file, &opts).await?;
             println!(
-                "{}: {} new, {} updated, {} rejected",
+                "{} ({} layout): {} new, {} updated, {} rejected",
                 file.display(),
+                r.crm,
                 r.inserted,
                 r.updated,
                 r.rejected.len()
             );
             for e in &r.rejected {
                 println!("  {e}");
+            }
+            if !r.unmapped.is_empty() {
+                println!(
+                    "  columns not imported: {} (use --map \"COLUMN=FIELD\" to import one)",
+                    r.unmapped.join(", ")
+                );
             }
             app.rescore().await?;
             Ok(())
@@ -224,7 +246,10 @@ async fn run(cli: Cli) -> Result<()> {
                         "{:>5}  {:<40} {}",
                         a.id,
                         a.name,
-                        a.inn.or(a.domain).unwrap_or_default()
+                        a.inn
+                            .clone()
+                            .or(a.domain().map(str::to_string))
+                            .unwrap_or_default()
                     );
                 }
             }

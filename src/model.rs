@@ -336,22 +336,51 @@ pub enum TechRole {
 
 /// A sales account imported from the CRM.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct Account {
     pub id: i64,
     /// The CRM's own id: the upsert key.
     pub crm_id: String,
+    /// Which CRM the account came from (`hubspot`, `amocrm`, `bitrix24`, `generic`): webhooks
+    /// answer to the same CRM.
+    pub crm: String,
     pub name: String,
     pub aliases: Vec<String>,
     pub inn: Option<String>,
     pub ogrn: Option<String>,
-    pub domain: Option<String>,
+    pub kpp: Option<String>,
+    /// Web domains, lowercase without `www.`; the first is the main one.
+    pub domains: Vec<String>,
     pub ticker: Option<String>,
+    /// SEC Central Index Key, ten digits with leading zeros.
+    pub cik: Option<String>,
     pub country: Option<String>,
+    /// Region or city.
     pub region: Option<String>,
     pub industry: Option<String>,
     pub employees: Option<i64>,
+    /// Size band as the CRM states it ("51-200", "SMB"), or derived from `employees`.
+    pub size: Option<String>,
+    /// Annual revenue as the CRM states it.
+    pub revenue: Option<String>,
     pub segment: Option<String>,
+    /// The SDR who owns the account.
     pub owner: Option<String>,
+    /// Technologies the account is known to use (lowercase).
+    pub technologies: Vec<String>,
+    /// CRM-internal dates and usage that drive the CRM triggers (DESIGN §6, Sellty playbook).
+    pub last_purchase: Option<chrono::NaiveDate>,
+    pub contract_end: Option<chrono::NaiveDate>,
+    /// Share of the paid plan in use (0–1).
+    pub usage_ratio: Option<f32>,
+    pub go_live: Option<chrono::NaiveDate>,
+}
+
+impl Account {
+    /// The main web domain.
+    pub fn domain(&self) -> Option<&str> {
+        self.domains.first().map(String::as_str)
+    }
 }
 
 /// A detected event as stored, with the document it came from.

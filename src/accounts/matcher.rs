@@ -75,7 +75,7 @@ impl Matcher {
                 keys.push(strip_legal_forms(&full));
                 keys.push(full);
             }
-            if let Some(d) = &a.domain {
+            for d in &a.domains {
                 keys.push(name_key(d));
             }
             keys.sort();

@@ -4,5 +4,6 @@
 pub mod identifiers;
 pub mod import;
 pub mod matcher;
+pub mod record;
 
 pub use matcher::{AccountMatch, Matcher};

@@ -2,6 +2,7 @@
 
 use super::{StoreError, dialect, json_vec, q};
 use crate::model::Account;
+use chrono::NaiveDate;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -12,27 +13,81 @@ pub struct UpsertCount {
     pub updated: usize,
 }
 
+fn date(r: &SqliteRow, col: &'static str) -> Result<Option<NaiveDate>, StoreError> {
+    r.get::<Option<&str>, _>(col)
+        .map(|s| {
+            NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt {
+                what: "account date",
+                message: format!("{col} `{s}`: {e}"),
+            })
+        })
+        .transpose()
+}
+
 pub(super) fn account_from_row(r: &SqliteRow) -> Result<Account, StoreError> {
     Ok(Account {
         id: r.get("id"),
         crm_id: r.get("crm_id"),
+        crm: r.get("crm"),
         name: r.get("name"),
         aliases: json_vec(r.get::<&str, _>("aliases"), "account aliases")?,
         inn: r.get("inn"),
         ogrn: r.get("ogrn"),
-        domain: r.get("domain"),
+        kpp: r.get("kpp"),
+        domains: json_vec(r.get::<&str, _>("domains"), "account domains")?,
         ticker: r.get("ticker"),
+        cik: r.get("cik"),
         country: r.get("country"),
         region: r.get("region"),
         industry: r.get("industry"),
         employees: r.get("employees"),
+        size: r.get("size"),
+        revenue: r.get("revenue"),
         segment: r.get("segment"),
         owner: r.get("owner"),
+        technologies: json_vec(r.get::<&str, _>("technologies"), "account technologies")?,
+        last_purchase: date(r, "last_purchase")?,
+        contract_end: date(r, "contract_end")?,
+        usage_ratio: r.get::<Option<f64>, _>("usage_ratio").map(|v| v as f32),
+        go_live: date(r, "go_live")?,
     })
 }
 
+fn json(v: &[String]) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
+}
+
+fn iso(d: Option<NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// Non-empty lists replace the stored ones; empty lists keep them (a partial export must not
+/// wipe what a fuller one brought).
+const UPSERT: &str = "INSERT INTO accounts (crm_id, crm, name, aliases, inn, ogrn, kpp, domain, domains, \
+     ticker, cik, country, region, industry, employees, size, revenue, segment, owner, technologies, \
+     last_purchase, contract_end, usage_ratio, go_live, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+     $21, $22, $23, $24, $25) \
+     ON CONFLICT (crm_id) DO UPDATE SET crm = excluded.crm, name = excluded.name, \
+     aliases = CASE WHEN excluded.aliases = '[]' THEN accounts.aliases ELSE excluded.aliases END, \
+     inn = COALESCE(excluded.inn, accounts.inn), ogrn = COALESCE(excluded.ogrn, accounts.ogrn), \
+     kpp = COALESCE(excluded.kpp, accounts.kpp), domain = COALESCE(excluded.domain, accounts.domain), \
+     domains = CASE WHEN excluded.domains = '[]' THEN accounts.domains ELSE excluded.domains END, \
+     ticker = COALESCE(excluded.ticker, accounts.ticker), cik = COALESCE(excluded.cik, accounts.cik), \
+     country = COALESCE(excluded.country, accounts.country), region = COALESCE(excluded.region, accounts.region), \
+     industry = COALESCE(excluded.industry, accounts.industry), \
+     employees = COALESCE(excluded.employees, accounts.employees), size = COALESCE(excluded.size, accounts.size), \
+     revenue = COALESCE(excluded.revenue, accounts.revenue), segment = COALESCE(excluded.segment, accounts.segment), \
+     owner = COALESCE(excluded.owner, accounts.owner), \
+     technologies = CASE WHEN excluded.technologies = '[]' THEN accounts.technologies ELSE excluded.technologies END, \
+     last_purchase = COALESCE(excluded.last_purchase, accounts.last_purchase), \
+     contract_end = COALESCE(excluded.contract_end, accounts.contract_end), \
+     usage_ratio = COALESCE(excluded.usage_ratio, accounts.usage_ratio), \
+     go_live = COALESCE(excluded.go_live, accounts.go_live), updated_at = excluded.updated_at";
+
 impl super::Store {
-    /// Inserts or updates accounts by `crm_id`, all or nothing.
+    /// Inserts or updates accounts by `crm_id`, all or nothing. Fields the import leaves empty keep
+    /// their stored values.
     pub async fn upsert_accounts(&self, accounts: &[Account]) -> Result<UpsertCount, StoreError> {
         let mut tx = self
             .pool
@@ -48,34 +103,36 @@ impl super::Store {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(q("looking up an account"))?;
-            let aliases = serde_json::to_string(&a.aliases).unwrap_or_else(|_| "[]".into());
-            sqlx::query(
-                "INSERT INTO accounts (crm_id, name, aliases, inn, ogrn, domain, ticker, country, region, \
-                 industry, employees, segment, owner, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 ON CONFLICT (crm_id) DO UPDATE SET name = excluded.name, aliases = excluded.aliases, \
-                 inn = excluded.inn, ogrn = excluded.ogrn, domain = excluded.domain, ticker = excluded.ticker, \
-                 country = excluded.country, region = excluded.region, industry = excluded.industry, \
-                 employees = excluded.employees, segment = excluded.segment, owner = excluded.owner, \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(&a.crm_id)
-            .bind(&a.name)
-            .bind(aliases)
-            .bind(&a.inn)
-            .bind(&a.ogrn)
-            .bind(&a.domain)
-            .bind(&a.ticker)
-            .bind(&a.country)
-            .bind(&a.region)
-            .bind(&a.industry)
-            .bind(a.employees)
-            .bind(&a.segment)
-            .bind(&a.owner)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("saving an account"))?;
+            let crm = if a.crm.is_empty() { "generic" } else { &a.crm };
+            sqlx::query(UPSERT)
+                .bind(&a.crm_id)
+                .bind(crm)
+                .bind(&a.name)
+                .bind(json(&a.aliases))
+                .bind(&a.inn)
+                .bind(&a.ogrn)
+                .bind(&a.kpp)
+                .bind(a.domain())
+                .bind(json(&a.domains))
+                .bind(&a.ticker)
+                .bind(&a.cik)
+                .bind(&a.country)
+                .bind(&a.region)
+                .bind(&a.industry)
+                .bind(a.employees)
+                .bind(&a.size)
+                .bind(&a.revenue)
+                .bind(&a.segment)
+                .bind(&a.owner)
+                .bind(json(&a.technologies))
+                .bind(iso(a.last_purchase))
+                .bind(iso(a.contract_end))
+                .bind(a.usage_ratio.map(f64::from))
+                .bind(iso(a.go_live))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("saving an account"))?;
             if exists.is_some() {
                 count.updated += 1;
             } else {
