@@ -416,6 +416,12 @@ pub struct AccountEvent {
     pub account_id: i64,
     pub role: Role,
     pub match_confidence: f32,
+    /// What matched (`name:…`, `inn:…`).
+    #[serde(default)]
+    pub matched_as: String,
+    /// Several accounts share the name and the text did not tell which.
+    #[serde(default)]
+    pub ambiguous: bool,
     pub source_reliability: f32,
 }
 

@@ -213,12 +213,11 @@ pub fn process(
         times.detect += t.elapsed();
 
         let t = Instant::now();
+        let matches = matcher.match_hits(&text, &hits);
         let events = hits
             .into_iter()
-            .map(|hit| NewEvent {
-                matches: matcher.match_hit(&text, &hit),
-                hit,
-            })
+            .zip(matches)
+            .map(|(hit, matches)| NewEvent { matches, hit })
             .collect();
         times.matching += t.elapsed();
         out.push((doc, events));

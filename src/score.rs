@@ -225,6 +225,8 @@ mod tests {
             account_id: 1,
             role: Role::Subject,
             match_confidence: 1.0,
+            matched_as: String::new(),
+            ambiguous: false,
             source_reliability: 1.0,
         }
     }

@@ -3,7 +3,9 @@
 
 pub mod identifiers;
 pub mod import;
+pub mod lexicon;
 pub mod matcher;
 pub mod record;
+pub mod tokens;
 
-pub use matcher::{AccountMatch, Matcher};
+pub use matcher::{AccountMatch, AccountMention, Matcher};

@@ -199,7 +199,7 @@ impl super::Store {
                 for m in &ev.matches {
                     sqlx::query(
                         "INSERT INTO event_accounts (event_id, account_id, role, match_confidence, matched_as, \
-                         kind, published_at, story_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                         kind, published_at, story_id, ambiguous) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                          ON CONFLICT (event_id, account_id) DO NOTHING",
                     )
                     .bind(event_id)
@@ -210,6 +210,7 @@ impl super::Store {
                     .bind(h.kind.as_str())
                     .bind(published)
                     .bind(story.unwrap_or(event_id))
+                    .bind(i64::from(m.ambiguous))
                     .execute(&mut *tx)
                     .await
                     .map_err(q("attaching an event to an account"))?;
@@ -386,7 +387,8 @@ impl super::Store {
         // Built with QueryBuilder rather than "$1 IS NULL OR …": PostgreSQL cannot type an
         // untyped NULL parameter.
         let mut qb = select_events(
-            ", ea.account_id, ea.role, ea.match_confidence, COALESCE(s.reliability, 0.8) AS reliability \
+            ", ea.account_id, ea.role, ea.match_confidence, ea.matched_as, ea.ambiguous, \
+             COALESCE(s.reliability, 0.8) AS reliability \
              FROM event_accounts ea \
              JOIN events e ON e.id = ea.event_id \
              JOIN documents d ON d.id = e.document_id \
@@ -414,6 +416,8 @@ impl super::Store {
                             message: m,
                         })?,
                     match_confidence: r.get::<f64, _>("match_confidence") as f32,
+                    matched_as: r.get("matched_as"),
+                    ambiguous: r.get::<i64, _>("ambiguous") != 0,
                     source_reliability: r.get::<f64, _>("reliability") as f32,
                 })
             })

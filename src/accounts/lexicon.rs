@@ -1,0 +1,206 @@
+//! Word lists the matcher weighs evidence with: legal forms, ordinary words that are also company
+//! names, and words of business context. Lists, not rules, so they can grow without code changes.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+/// Legal forms (folded), RU and EN. A name next to one is a company for sure.
+pub const LEGAL_FORMS: &[&str] = &[
+    "ооо",
+    "оао",
+    "зао",
+    "пао",
+    "ао",
+    "нао",
+    "мкпао",
+    "ип",
+    "гк",
+    "тд",
+    "фгуп",
+    "гуп",
+    "муп",
+    "нко",
+    "ано",
+    "тоо",
+    "нпо",
+    "пк",
+    "ук",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "llc",
+    "llp",
+    "lp",
+    "ltd",
+    "limited",
+    "plc",
+    "gmbh",
+    "ag",
+    "sa",
+    "se",
+    "nv",
+    "bv",
+    "as",
+    "asa",
+    "ab",
+    "oy",
+    "oyj",
+    "spa",
+    "srl",
+    "sarl",
+    "pty",
+    "kg",
+    "jsc",
+    "pjsc",
+    "ojsc",
+    "cjsc",
+    "group",
+    "holding",
+    "holdings",
+];
+
+/// Whether a folded word is a legal form.
+pub fn is_legal_form(w: &str) -> bool {
+    LEGAL_FORMS.contains(&w)
+}
+
+/// Ordinary words that are also company names («Магнит», «Мечта», Apple, Target, Visa). A name
+/// made of one such word needs evidence beyond its spelling before it matches.
+static COMMON: &str = include_str!("common_words.txt");
+
+static COMMON_SET: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    COMMON
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .flat_map(|l| l.split_whitespace())
+        .collect()
+});
+
+/// Whether a folded single-word name is also an ordinary word.
+pub fn is_common_word(folded: &str) -> bool {
+    COMMON_SET.contains(folded) || COMMON_SET.contains(super::tokens::stem(folded))
+}
+
+/// Stems that put a sentence in business context (a company acts, not a fridge magnet).
+const BUSINESS: &[&str] = &[
+    // RU
+    "компан",
+    "ритейл",
+    "сеть",
+    "сети",
+    "магазин",
+    "гипермаркет",
+    "акци",
+    "выручк",
+    "прибыл",
+    "квартал",
+    "гендиректор",
+    "директор",
+    "председател",
+    "правлени",
+    "совет",
+    "сделк",
+    "контракт",
+    "договор",
+    "завод",
+    "производ",
+    "приобрел",
+    "продаж",
+    "инвест",
+    "сообщил",
+    "заявил",
+    "отчет",
+    "отчит",
+    "дивиденд",
+    "биржа",
+    "облигац",
+    "банкрот",
+    "суд",
+    "иск",
+    "штраф",
+    "сотрудник",
+    "персонал",
+    "ваканс",
+    "офис",
+    "склад",
+    "филиал",
+    "партнер",
+    "клиент",
+    "поставк",
+    "поставщик",
+    "холдинг",
+    "группа",
+    "бренд",
+    "рынок",
+    "рынк",
+    // EN
+    "compan",
+    "retail",
+    "store",
+    "shares",
+    "stock",
+    "revenue",
+    "profit",
+    "quarter",
+    "ceo",
+    "chief",
+    "board",
+    "deal",
+    "contract",
+    "plant",
+    "factory",
+    "acquir",
+    "sales",
+    "invest",
+    "said",
+    "says",
+    "report",
+    "dividend",
+    "earnings",
+    "bankrupt",
+    "court",
+    "lawsuit",
+    "fine",
+    "employees",
+    "staff",
+    "hiring",
+    "jobs",
+    "office",
+    "warehouse",
+    "partner",
+    "customer",
+    "client",
+    "supplier",
+    "brand",
+    "market",
+    "nyse",
+    "nasdaq",
+    "chain",
+    "outlets",
+    "estimates",
+    "forecast",
+    "misses",
+    "beats",
+];
+
+/// Whether a folded word has a business-context stem.
+pub fn is_business_word(folded: &str) -> bool {
+    BUSINESS.iter().any(|b| folded.starts_with(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_answer() {
+        assert!(is_common_word("магнит") && is_common_word("apple") && is_common_word("мечта"));
+        assert!(!is_common_word("техностан"));
+        assert!(is_legal_form("пао") && is_legal_form("gmbh"));
+        assert!(is_business_word("гипермаркетов") && is_business_word("revenue"));
+    }
+}
