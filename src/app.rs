@@ -188,6 +188,22 @@ impl App {
         })
     }
 
+    /// The matcher over every account, read page by page so a million accounts never sit in
+    /// memory as records.
+    pub async fn matcher(&self) -> Result<Matcher, AppError> {
+        let mut b = crate::accounts::MatcherBuilder::default();
+        let mut after = 0i64;
+        loop {
+            let page = self.store.accounts_after(after, 10_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for a in &page {
+                b.add(a);
+            }
+        }
+        Ok(b.finish())
+    }
+
     /// Crawls sources once: every source (`due_only` = false), only the due ones, or one by name.
     /// Then rescores. Source failures are recorded and reported; the others carry on.
     pub async fn crawl(
@@ -219,8 +235,7 @@ impl App {
                 .filter(|s| s.enabled && (!due_only || due.contains(&s.name)))
                 .collect(),
         };
-        let accounts = self.store.accounts().await?;
-        let matcher = Arc::new(Matcher::new(&accounts));
+        let matcher = Arc::new(self.matcher().await?);
         let indexer = self.indexer()?;
         let pipeline = Pipeline {
             store: &self.store,

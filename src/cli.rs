@@ -155,6 +155,20 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Account matching throughput: N synthetic accounts, MB/s of generated text on one core,
+    /// index build time and peak memory.
+    Match {
+        #[arg(long, default_value_t = 1_000_000)]
+        accounts: usize,
+        #[arg(long, default_value_t = 100.0)]
+        megabytes: f64,
+        /// Share of company-naming sentences that name one of the accounts (news mostly names
+        /// other companies; 1.0 is a worst case).
+        #[arg(long, default_value_t = 0.1)]
+        share: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Detection throughput (sentence split + rules + roles) on one core, in MB/s of text.
     Detect {
         /// Megabytes of text to run (the bundled demo news, repeated).
@@ -409,6 +423,23 @@ async fn run(cli: Cli) -> Result<()> {
             }
             for e in errors {
                 eprintln!("source file problem: {e}");
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Match {
+                    accounts,
+                    megabytes,
+                    share,
+                    json,
+                },
+        } => {
+            let r = trigger_radar::bench::matching::run(*accounts, *megabytes, *share);
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
             }
             Ok(())
         }

@@ -192,6 +192,97 @@ pub fn is_business_word(folded: &str) -> bool {
     BUSINESS.iter().any(|b| folded.starts_with(b))
 }
 
+pub const EXCHANGES: &[&str] = &[
+    "nyse",
+    "nasdaq",
+    "moex",
+    "lse",
+    "tsx",
+    "asx",
+    "amex",
+    "otc",
+    "hkex",
+    "tse",
+    "мосбиржа",
+    "мосбиржи",
+    "spb",
+    "xetra",
+    "euronext",
+];
+
+/// Words before a quoted name that make it the name of a thing, not of a company.
+pub const NON_COMPANY_HEADS: &[&str] = &[
+    "яхта",
+    "яхты",
+    "яхте",
+    "судно",
+    "судна",
+    "теплоход",
+    "теплохода",
+    "корабль",
+    "корабля",
+    "отель",
+    "отеля",
+    "гостиница",
+    "гостиницы",
+    "ресторан",
+    "ресторана",
+    "кафе",
+    "кинотеатр",
+    "кинотеатра",
+    "стадион",
+    "стадиона",
+    "фильм",
+    "фильма",
+    "сериал",
+    "сериала",
+    "книга",
+    "книги",
+    "роман",
+    "песня",
+    "песни",
+    "альбом",
+    "альбома",
+    "спектакль",
+    "фестиваль",
+    "фестиваля",
+    "конкурс",
+    "премия",
+    "премии",
+    "операция",
+    "операции",
+    "жк",
+    "парк",
+    "парка",
+    "сквер",
+    "клуб",
+    "клуба",
+    "yacht",
+    "ship",
+    "vessel",
+    "hotel",
+    "restaurant",
+    "film",
+    "movie",
+    "song",
+    "album",
+    "book",
+    "novel",
+    "festival",
+    "operation",
+    "park",
+    "club",
+];
+
+/// English articles: a one-word ordinary-word name after one is the ordinary word.
+pub const ARTICLES: &[&str] = &["the", "a", "an"];
+
+/// Uppercase words that are not tickers even when an account's ticker spells them.
+pub const NOT_TICKERS: &[&str] = &[
+    "CEO", "CFO", "CTO", "USA", "USD", "EUR", "RUB", "LLC", "INC", "LTD", "PLC", "ООО", "ПАО",
+    "АО", "ЗАО", "ОАО", "РФ", "США", "IT", "AI", "HR", "IPO", "M&A", "EU", "UK",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,4 +8,4 @@ pub mod matcher;
 pub mod record;
 pub mod tokens;
 
-pub use matcher::{AccountMatch, AccountMention, Matcher};
+pub use matcher::{AccountMatch, AccountMention, Matcher, MatcherBuilder};

@@ -24,6 +24,30 @@ pub struct Token {
     pub dot_joined: bool,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Upper,
+    Lower,
+    /// Digits and letters without case.
+    Caseless,
+    Other,
+}
+
+/// Letter case and word-ness in one look, with arithmetic for ASCII and Russian letters.
+#[inline]
+fn classify(c: char) -> Class {
+    match c {
+        'a'..='z' | 'а'..='я' | 'ё' => Class::Lower,
+        'A'..='Z' | 'А'..='Я' | 'Ё' => Class::Upper,
+        '0'..='9' => Class::Caseless,
+        _ if c.is_ascii() => Class::Other,
+        _ if c.is_uppercase() => Class::Upper,
+        _ if c.is_lowercase() => Class::Lower,
+        _ if c.is_alphanumeric() => Class::Caseless,
+        _ => Class::Other,
+    }
+}
+
 /// Splits `text` into words (runs of letters and digits). Cheap: no allocation per token and no
 /// folding; keys are computed only for tokens that may start a name.
 pub fn tokenize(text: &str, out: &mut Vec<Token>) {
@@ -32,104 +56,166 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
     let (mut cap, mut lower_seen, mut upper_n, mut digit, mut cyr) =
         (false, false, 0u32, false, false);
     let mut sentence_start = true;
-    let mut last_end_char = ' ';
+    let mut last_char = ' ';
     let b = text.as_bytes();
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if is_alnum(c) {
+    let mut close = |s: usize, end: usize, st: &mut bool, fields: (bool, bool, u32, bool, bool)| {
+        let (cap, lower_seen, upper_n, digit, cyr) = fields;
+        let dot_joined =
+            b.get(end) == Some(&b'.') && text[end + 1..].chars().next().is_some_and(is_alnum);
+        out.push(Token {
+            start: s as u32,
+            end: end as u32,
+            cap,
+            all_caps: upper_n >= 2 && !lower_seen,
+            digit,
+            cyrillic: cyr,
+            sentence_start: *st,
+            dot_joined,
+        });
+        *st = false;
+    };
+    for (i, c) in text.char_indices() {
+        let class = classify(c);
+        if class != Class::Other {
             if start.is_none() {
                 start = Some(i);
-                cap = c.is_uppercase();
+                cap = class == Class::Upper;
                 digit = c.is_ascii_digit();
                 cyr = matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё');
                 lower_seen = false;
                 upper_n = 0;
             }
-            if c.is_uppercase() {
-                upper_n += 1;
-            } else if c.is_lowercase() {
-                lower_seen = true;
+            match class {
+                Class::Upper => upper_n += 1,
+                Class::Lower => lower_seen = true,
+                _ => {}
             }
-            let next_is_word = iter.peek().is_some_and(|(_, n)| is_alnum(*n));
-            if !next_is_word {
-                let s = start.take().unwrap_or(i);
-                let end = i + c.len_utf8();
-                let dot_joined = b.get(end) == Some(&b'.')
-                    && text[end + 1..].chars().next().is_some_and(is_alnum);
-                out.push(Token {
-                    start: s as u32,
-                    end: end as u32,
-                    cap,
-                    all_caps: upper_n >= 2 && !lower_seen,
-                    digit,
-                    cyrillic: cyr,
-                    sentence_start,
-                    dot_joined,
-                });
-                sentence_start = false;
-                last_end_char = c;
-            }
-        } else {
-            // A sentence ends at . ! ? or a line break, unless the dot follows a one-letter
-            // initial ("J. Smith") or sits inside a token chain.
-            if c == '\n' || c == '!' || c == '?' {
-                sentence_start = true;
-            } else if c == '.' {
-                let initial = out.last().is_some_and(|t| {
-                    t.end as usize == i && t.end - t.start <= 2 && last_end_char.is_uppercase()
-                });
-                if !initial {
-                    sentence_start = true;
-                }
-            }
+            last_char = c;
+            continue;
         }
+        // A non-word character closes the word in progress.
+        let mut closed_initial = false;
+        if let Some(s) = start.take() {
+            closed_initial = i - s <= 2 && last_char.is_uppercase();
+            close(
+                s,
+                i,
+                &mut sentence_start,
+                (cap, lower_seen, upper_n, digit, cyr),
+            );
+        }
+        // A sentence ends at . ! ? or a line break, unless the dot follows a one-letter
+        // initial ("J. Smith").
+        if c == '\n' || c == '!' || c == '?' || (c == '.' && !closed_initial) {
+            sentence_start = true;
+        }
+    }
+    if let Some(s) = start {
+        close(
+            s,
+            text.len(),
+            &mut sentence_start,
+            (cap, lower_seen, upper_n, digit, cyr),
+        );
     }
 }
 
-/// Russian case endings that end in a vowel (or ь/й), longest first. CRM names are in the
-/// nominative, so stripping these from both the name and the text meets «Ленты» with «Лента»,
-/// «Северного Кедра» with «Северный Кедр».
-const VOWEL_ENDINGS: &[&str] = &[
-    "ого", "его", "ому", "ему", "ыми", "ими", "ами", "ями", "ая", "яя", "ое", "ее", "ые", "ие",
-    "ый", "ий", "ой", "ей", "ую", "юю", "ою", "ею", "ью", "а", "я", "у", "ю", "е", "и", "ы", "о",
-    "ь",
+/// Russian case endings that end in a vowel (or ь/й). CRM names are in the nominative, so
+/// stripping these from both the name and the text meets «Ленты» with «Лента», «Северного
+/// Кедра» with «Северный Кедр». Compared as letters, not strings: this runs for every word.
+const VOWEL_ENDINGS_3: &[[char; 3]] = &[
+    ['о', 'г', 'о'],
+    ['е', 'г', 'о'],
+    ['о', 'м', 'у'],
+    ['е', 'м', 'у'],
+    ['ы', 'м', 'и'],
+    ['и', 'м', 'и'],
+    ['а', 'м', 'и'],
+    ['я', 'м', 'и'],
 ];
+const VOWEL_ENDINGS_2: &[[char; 2]] = &[
+    ['а', 'я'],
+    ['я', 'я'],
+    ['о', 'е'],
+    ['е', 'е'],
+    ['ы', 'е'],
+    ['и', 'е'],
+    ['ы', 'й'],
+    ['и', 'й'],
+    ['о', 'й'],
+    ['е', 'й'],
+    ['у', 'ю'],
+    ['ю', 'ю'],
+    ['о', 'ю'],
+    ['е', 'ю'],
+    ['ь', 'ю'],
+];
+const VOWEL_ENDINGS_1: &[char] = &['а', 'я', 'у', 'ю', 'е', 'и', 'ы', 'о', 'ь'];
 
 /// Case endings that end in a consonant: stripped from text words only, as a second try, since
 /// a nominative may end the same way («Газпром» is not «Газпр» + «ом», «Газпромом» is).
-const CONSONANT_ENDINGS: &[&str] = &[
-    "ом", "ем", "ым", "им", "ов", "ев", "ам", "ям", "ах", "ях", "ых", "их",
+const CONSONANT_ENDINGS_2: &[[char; 2]] = &[
+    ['о', 'м'],
+    ['е', 'м'],
+    ['ы', 'м'],
+    ['и', 'м'],
+    ['о', 'в'],
+    ['е', 'в'],
+    ['а', 'м'],
+    ['я', 'м'],
+    ['а', 'х'],
+    ['я', 'х'],
+    ['ы', 'х'],
+    ['и', 'х'],
 ];
 
-fn strip_any<'a>(folded: &'a str, endings: &[&str]) -> &'a str {
-    if !folded
-        .chars()
-        .next_back()
-        .is_some_and(|c| ('а'..='я').contains(&c))
-    {
-        return folded;
-    }
-    let n = folded.chars().count();
-    for e in endings {
-        if let Some(s) = folded.strip_suffix(e)
-            && n - e.chars().count() >= 3
-        {
-            return s;
+/// The last three letters (last first) and the letter count, counted up to 6.
+fn tail(folded: &str) -> ([char; 3], usize) {
+    let mut t = ['\0'; 3];
+    let mut n = 0;
+    for (k, c) in folded.chars().rev().take(6).enumerate() {
+        if k < 3 {
+            t[k] = c;
         }
+        n += 1;
     }
-    folded
+    (t, n)
+}
+
+/// Cuts `letters` Russian letters (two bytes each) off the end.
+fn cut(folded: &str, letters: usize) -> &str {
+    folded.get(..folded.len() - 2 * letters).unwrap_or(folded)
+}
+
+fn is_cyrillic_small(c: char) -> bool {
+    ('а'..='я').contains(&c)
 }
 
 /// The stem of a folded word: a vowel case ending off when at least three letters remain.
 pub fn stem(folded: &str) -> &str {
-    strip_any(folded, VOWEL_ENDINGS)
+    let ([c1, c2, c3], n) = tail(folded);
+    if !is_cyrillic_small(c1) {
+        return folded;
+    }
+    let cyr = |k: usize| [c1, c2, c3][..k].iter().all(|c| is_cyrillic_small(*c));
+    if n >= 6 && cyr(3) && VOWEL_ENDINGS_3.contains(&[c3, c2, c1]) {
+        return cut(folded, 3);
+    }
+    if n >= 5 && cyr(2) && VOWEL_ENDINGS_2.contains(&[c2, c1]) {
+        return cut(folded, 2);
+    }
+    if n >= 4 && VOWEL_ENDINGS_1.contains(&c1) {
+        return cut(folded, 1);
+    }
+    folded
 }
 
 /// The second stem a text word may have: a consonant case ending off («Техностаном» →
 /// «техностан»), when it has one.
 pub fn stem2(folded: &str) -> Option<&str> {
-    let s = strip_any(folded, CONSONANT_ENDINGS);
-    (s.len() != folded.len()).then_some(s)
+    let ([c1, c2, _], n) = tail(folded);
+    (n >= 5 && is_cyrillic_small(c1) && CONSONANT_ENDINGS_2.contains(&[c2, c1]))
+        .then(|| cut(folded, 2))
 }
 
 /// Lowercase, `ё`→`е`; other characters as `char::to_lowercase` gives them.
@@ -139,7 +225,8 @@ pub fn fold_into(word: &str, out: &mut String) {
         match c {
             'A'..='Z' => out.push(c.to_ascii_lowercase()),
             'a'..='z' | '0'..='9' | 'а'..='е' | 'ж'..='я' => out.push(c),
-            'А'..='Я' => out.extend(c.to_lowercase()),
+            // Cyrillic capitals А–Я are 0x20 below their small letters.
+            'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
             'ё' | 'Ё' => out.push('е'),
             _ => out.extend(c.to_lowercase()),
         }
@@ -150,102 +237,113 @@ pub fn fold_into(word: &str, out: &mut String) {
 /// (kh→h, x→ks, w→v, y→i, ts→c, ck→k …), doubled letters collapsed.
 pub fn translit(folded: &str, out: &mut String) {
     out.clear();
-    let chars: Vec<char> = folded.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let next = chars.get(i + 1).copied();
-        let mut step = 1;
-        match c {
-            'а' => out.push('a'),
-            'б' => out.push('b'),
-            'в' => out.push('v'),
-            'г' => out.push('g'),
-            'д' if next == Some('ж') => {
-                out.push('g');
-                step = 2;
+    let mut it = folded.chars();
+    // Pushes one output letter: doubled letters collapse, and "io" (yo, ё) becomes "e".
+    fn put(out: &mut String, c: char) {
+        match (out.as_bytes().last(), c) {
+            (Some(b'i'), 'o') => {
+                out.pop();
+                if !out.ends_with('e') {
+                    out.push('e');
+                }
             }
-            'д' => out.push('d'),
-            'е' | 'э' => out.push('e'),
-            'ж' => out.push_str("zh"),
-            'з' => out.push('z'),
-            'и' | 'й' | 'ы' => out.push('i'),
-            'к' if next == Some('с') => {
-                out.push_str("ks");
-                step = 2;
-            }
-            'к' => out.push('k'),
-            'л' => out.push('l'),
-            'м' => out.push('m'),
-            'н' => out.push('n'),
-            'о' => out.push('o'),
-            'п' => out.push('p'),
-            'р' => out.push('r'),
-            'с' => out.push('s'),
-            'т' if next == Some('с') => {
-                out.push('c');
-                step = 2;
-            }
-            'т' => out.push('t'),
-            'у' => out.push('u'),
-            'ф' => out.push('f'),
-            'х' => out.push('h'),
-            'ц' => out.push('c'),
-            'ч' => out.push_str("ch"),
-            'ш' => out.push_str("sh"),
-            'щ' => out.push_str("sch"),
-            'ъ' | 'ь' => {}
-            'ю' => out.push_str("iu"),
-            'я' => out.push_str("ia"),
-            // Latin spelling variants.
-            'k' if next == Some('h') => {
-                out.push('h');
-                step = 2;
-            }
-            'c' if next == Some('k') => {
-                out.push('k');
-                step = 2;
-            }
-            'c' if next == Some('h') => {
-                out.push_str("ch");
-                step = 2;
-            }
-            'c' if matches!(next, Some('e' | 'i' | 'y')) => out.push('s'),
-            'c' | 'q' => out.push('k'),
-            'x' => out.push_str("ks"),
-            'w' => out.push('v'),
-            'y' | 'j' => out.push('i'),
-            'p' if next == Some('h') => {
-                out.push('f');
-                step = 2;
-            }
-            't' if matches!(next, Some('s' | 'z')) => {
-                out.push('c');
-                step = 2;
-            }
-            // Silent "gh" before t ("Brightwater" ↔ «Брайтвотер»).
-            'g' if next == Some('h') && chars.get(i + 2) == Some(&'t') => step = 2,
-            's' if next == Some('h')
-                && chars.get(i + 2) == Some(&'c')
-                && chars.get(i + 3) == Some(&'h') =>
-            {
-                out.push_str("sch");
-                step = 4;
-            }
+            (Some(&l), _) if l as char == c => {}
             _ => out.push(c),
         }
-        i += step;
     }
-    // "yo"/"io" and "ё" (folded to "е") are one sound.
-    if out.contains("io") {
-        *out = out.replace("io", "e");
+    fn put_str(out: &mut String, s: &str) {
+        for c in s.chars() {
+            put(out, c);
+        }
     }
-    let mut prev = '\0';
-    out.retain(|c| {
-        let keep = c != prev;
-        prev = c;
-        keep
-    });
+    while let Some(c) = it.next() {
+        let mut ahead = it.clone();
+        let next = ahead.next();
+        let mut skip = 0;
+        match c {
+            'а' => put(out, 'a'),
+            'б' => put(out, 'b'),
+            'в' => put(out, 'v'),
+            'г' => put(out, 'g'),
+            'д' if next == Some('ж') => {
+                put(out, 'g');
+                skip = 1;
+            }
+            'д' => put(out, 'd'),
+            'е' | 'э' => put(out, 'e'),
+            'ж' => put_str(out, "zh"),
+            'з' => put(out, 'z'),
+            'и' | 'й' | 'ы' => put(out, 'i'),
+            'к' if next == Some('с') => {
+                put_str(out, "ks");
+                skip = 1;
+            }
+            'к' => put(out, 'k'),
+            'л' => put(out, 'l'),
+            'м' => put(out, 'm'),
+            'н' => put(out, 'n'),
+            'о' => put(out, 'o'),
+            'п' => put(out, 'p'),
+            'р' => put(out, 'r'),
+            'с' => put(out, 's'),
+            'т' if next == Some('с') => {
+                put(out, 'c');
+                skip = 1;
+            }
+            'т' => put(out, 't'),
+            'у' => put(out, 'u'),
+            'ф' => put(out, 'f'),
+            'х' => put(out, 'h'),
+            'ц' => put(out, 'c'),
+            'ч' => put_str(out, "ch"),
+            'ш' => put_str(out, "sh"),
+            'щ' => put_str(out, "sch"),
+            'ъ' | 'ь' => {}
+            'ю' => put_str(out, "iu"),
+            'я' => put_str(out, "ia"),
+            // Latin spelling variants.
+            'k' if next == Some('h') => {
+                put(out, 'h');
+                skip = 1;
+            }
+            'c' if next == Some('k') => {
+                put(out, 'k');
+                skip = 1;
+            }
+            'c' if next == Some('h') => {
+                put_str(out, "ch");
+                skip = 1;
+            }
+            'c' if matches!(next, Some('e' | 'i' | 'y')) => put(out, 's'),
+            'c' | 'q' => put(out, 'k'),
+            'x' => put_str(out, "ks"),
+            'w' => put(out, 'v'),
+            'y' | 'j' => put(out, 'i'),
+            'p' if next == Some('h') => {
+                put(out, 'f');
+                skip = 1;
+            }
+            't' if matches!(next, Some('s' | 'z')) => {
+                put(out, 'c');
+                skip = 1;
+            }
+            // Silent "gh" before t ("Brightwater" ↔ «Брайтвотер»).
+            'g' if next == Some('h') && ahead.next() == Some('t') => skip = 1,
+            's' if next == Some('h') && {
+                let mut a = it.clone();
+                a.next();
+                a.next() == Some('c') && a.next() == Some('h')
+            } =>
+            {
+                put_str(out, "sch");
+                skip = 3;
+            }
+            _ => put(out, c),
+        }
+        for _ in 0..skip {
+            it.next();
+        }
+    }
 }
 
 /// The consonants of a transliteration, first letter kept: English-style spellings of a name in

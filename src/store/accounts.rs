@@ -154,6 +154,17 @@ impl super::Store {
         rows.iter().map(account_from_row).collect()
     }
 
+    /// Up to `limit` accounts with ids above `after`, by id (for paging through all of them).
+    pub async fn accounts_after(&self, after: i64, limit: i64) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM accounts WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("listing accounts"))?;
+        rows.iter().map(account_from_row).collect()
+    }
+
     /// One account by id.
     pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")

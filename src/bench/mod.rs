@@ -3,6 +3,8 @@
 //! the whole pipeline into a fresh data folder, and prints docs/s per stage and end to end plus the
 //! peak resident memory.
 
+pub mod matching;
+
 use crate::app::{App, AppError};
 use crate::config::Config;
 use crate::pipeline::StageTimes;
@@ -75,18 +77,18 @@ pub fn peak_rss_mb() -> Option<f64> {
 }
 
 /// A small deterministic generator (no dependency needed for this).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[(self.next() % v.len() as u64) as usize]
     }
-    fn word(&mut self, v: &[&'static str]) -> &'static str {
+    pub(crate) fn word(&mut self, v: &[&'static str]) -> &'static str {
         v[(self.next() % v.len() as u64) as usize]
     }
 }
