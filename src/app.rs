@@ -34,6 +34,10 @@ pub enum AppError {
     Import(#[from] import::ImportError),
     #[error("no source named `{0}` (see `trigger-radar sources` or the files in sources/)")]
     UnknownSource(String),
+    #[error("no account with id {0} (see `trigger-radar accounts list`)")]
+    UnknownAccount(i64),
+    #[error("event {event} is not attached to account {account} (see `trigger-radar accounts show {account}`)")]
+    NotAttached { event: i64, account: i64 },
     #[error("cannot read {path}: {source}")]
     Read {
         path: std::path::PathBuf,
@@ -280,7 +284,14 @@ impl App {
         indexer.commit()?;
         report.times.index += t.elapsed();
         let t = Instant::now();
-        report.scored_accounts = self.rescore().await?;
+        let mut touched: Vec<i64> = report
+            .sources
+            .iter()
+            .flat_map(|s| s.touched_accounts.iter().copied())
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        report.scored_accounts = self.rescore_accounts(&touched).await?;
         report.times.score += t.elapsed();
         Ok(report)
     }
@@ -296,14 +307,144 @@ impl App {
             .unwrap_or_else(Utc::now)
     }
 
-    /// Recomputes every account's readiness; returns how many accounts have a score.
+    /// Recomputes every account's readiness from its events and CRM data; returns how many
+    /// accounts have a score. Used after imports and by `rescore`; crawls rescore only the
+    /// accounts they touched, and [`App::decay`] ages the rest.
     pub async fn rescore(&self) -> Result<usize, AppError> {
-        let accounts = self.store.accounts().await?;
-        let events = self.store.account_events(None).await?;
-        let scorer = Scorer::new(&self.config.score, self.config.detect.min_confidence);
-        let scores = scorer.score_all(&accounts, &events, self.score_now());
-        self.store.save_readiness(&scores).await?;
-        Ok(scores.len())
+        let mut after = 0i64;
+        let mut scored = 0;
+        loop {
+            let page = self.store.accounts_after(after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            scored += self.rescore_page(&page).await?;
+        }
+        Ok(scored)
+    }
+
+    /// Rescores these accounts from their events (after a crawl attached new ones, or feedback).
+    pub async fn rescore_accounts(&self, ids: &[i64]) -> Result<usize, AppError> {
+        let mut scored = 0;
+        for chunk in ids.chunks(5_000) {
+            let mut page = Vec::with_capacity(chunk.len());
+            for id in chunk {
+                if let Some(a) = self.store.account(*id).await? {
+                    page.push(a);
+                }
+            }
+            scored += self.rescore_page(&page).await?;
+        }
+        Ok(scored)
+    }
+
+    fn scorer(&self) -> Scorer {
+        Scorer::new(&self.config.score, self.config.detect.min_confidence)
+    }
+
+    async fn rescore_page(&self, page: &[Account]) -> Result<usize, AppError> {
+        let ids: Vec<i64> = page.iter().map(|a| a.id).collect();
+        let events = self.store.account_events_in(Some(&ids)).await?;
+        let muted = self.store.muted_accounts().await?;
+        let scorer = self.scorer();
+        let now = self.score_now();
+        let mut by_account: std::collections::HashMap<i64, Vec<&crate::model::AccountEvent>> =
+            std::collections::HashMap::new();
+        for e in &events {
+            by_account.entry(e.account_id).or_default().push(e);
+        }
+        let scores: Vec<Readiness> = page
+            .iter()
+            .map(|a| {
+                let a = unmute(a, muted.get(&a.id), now);
+                let evs = by_account.get(&a.id).map(Vec::as_slice).unwrap_or_default();
+                scorer.score(&a, evs, now)
+            })
+            .collect();
+        self.store.save_scores(&scores).await?;
+        Ok(scores.iter().filter(|r| !r.contributions.is_empty()).count())
+    }
+
+    /// Ages every stored score to now without reading events: contributions decay from their
+    /// stored base values and CRM signals are recomputed from the accounts (a contract end can
+    /// come into range without any new event). Run on a schedule by `serve`.
+    pub async fn decay(&self) -> Result<usize, AppError> {
+        let scorer = self.scorer();
+        let now = self.score_now();
+        let muted = self.store.muted_accounts().await?;
+        let stored: std::collections::HashMap<i64, Readiness> = self
+            .store
+            .scores()
+            .await?
+            .into_iter()
+            .map(|r| (r.account_id, r))
+            .collect();
+        let mut after = 0i64;
+        let mut out = Vec::new();
+        loop {
+            let page = self.store.accounts_after(after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for a in &page {
+                let a = unmute(a, muted.get(&a.id), now);
+                let r = match stored.get(&a.id) {
+                    Some(prev) => scorer.rescore(&a, prev, now),
+                    None => scorer.score(&a, &[], now),
+                };
+                if !r.contributions.is_empty() || stored.contains_key(&a.id) {
+                    out.push(r);
+                }
+            }
+        }
+        self.store.save_scores(&out).await?;
+        Ok(out.iter().filter(|r| !r.contributions.is_empty()).count())
+    }
+
+    /// Records SDR feedback on an event attached to an account (or on the account) and rescores
+    /// the account: "not relevant" removes the contribution. The contribution's factors are kept
+    /// with the feedback for learning weights later.
+    pub async fn feedback(
+        &self,
+        account_id: i64,
+        event_id: Option<i64>,
+        verdict: crate::store::Verdict,
+        author: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<Option<Readiness>, AppError> {
+        if self.store.account(account_id).await?.is_none() {
+            return Err(AppError::UnknownAccount(account_id));
+        }
+        let prev = self.store.score_of(account_id).await?;
+        if let Some(id) = event_id {
+            let attached = self
+                .store
+                .account_events(Some(account_id))
+                .await?
+                .iter()
+                .any(|e| e.event.id == id);
+            let contributed = prev
+                .as_ref()
+                .is_some_and(|r| r.contributions.iter().any(|c| c.event_id == Some(id)));
+            if !attached && !contributed {
+                return Err(AppError::NotAttached {
+                    event: id,
+                    account: account_id,
+                });
+            }
+        }
+        let factors = prev
+            .as_ref()
+            .and_then(|r| {
+                r.contributions
+                    .iter()
+                    .find(|c| event_id.is_some() && c.event_id == event_id)
+            })
+            .map(|c| serde_json::to_value(c).unwrap_or_default())
+            .unwrap_or_else(|| serde_json::json!({"score": prev.as_ref().map(|r| r.score)}));
+        self.store
+            .add_feedback(account_id, event_id, verdict, author, note, &factors)
+            .await?;
+        self.rescore_accounts(&[account_id]).await?;
+        Ok(self.store.score_of(account_id).await?)
     }
 
     /// Accounts ranked by readiness.
@@ -380,6 +521,21 @@ impl App {
         tracing::info!(events = n, "index rebuilt");
         Ok(n)
     }
+}
+
+/// CRM signals stay quiet for this long after an SDR marked the whole account not relevant.
+const CRM_MUTE_DAYS: i64 = 90;
+
+/// The account as scoring sees it: without its CRM signals while muted by feedback.
+fn unmute(a: &Account, muted_at: Option<&DateTime<Utc>>, now: DateTime<Utc>) -> Account {
+    let mut a = a.clone();
+    if muted_at.is_some_and(|t| now - *t < chrono::Duration::days(CRM_MUTE_DAYS)) {
+        a.last_purchase = None;
+        a.contract_end = None;
+        a.usage_ratio = None;
+        a.go_live = None;
+    }
+    a
 }
 
 async fn failures_after(store: &Store, name: &str, failed: bool) -> i64 {

@@ -97,8 +97,58 @@ pub struct ScoreConfig {
     pub risk_cap: u8,
     /// Ideal customer profile; empty lists match everything.
     pub icp: IcpConfig,
+    /// Thresholds of the CRM-internal triggers.
+    pub crm: CrmTriggerConfig,
+    /// Band colours (CSS) for pages, feeds and the API.
+    pub colours: BandColours,
+    /// `serve` ages every score (decay, CRM dates coming into range) this often.
+    pub decay_every_minutes: u64,
     /// Compute ages against this instant instead of now (RFC 3339); the demo sets it to its data's date.
     pub as_of: Option<String>,
+}
+
+/// When the CRM's own data makes an account ready (the Sellty playbook).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrmTriggerConfig {
+    /// `inactive`: no purchase for at least this many days.
+    pub inactive_days: i64,
+    /// `contract_ending`: the contract ends within this many days.
+    pub contract_ending_days: i64,
+    /// `usage_limit`: this share of the plan (0–1) or more is used.
+    pub usage_limit: f32,
+    /// `post_implementation`: this many days after go-live.
+    pub post_implementation_days: i64,
+}
+
+impl Default for CrmTriggerConfig {
+    fn default() -> Self {
+        CrmTriggerConfig {
+            inactive_days: 90,
+            contract_ending_days: 30,
+            usage_limit: 0.75,
+            post_implementation_days: 30,
+        }
+    }
+}
+
+/// Colours of the readiness bands.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BandColours {
+    pub hot: String,
+    pub warm: String,
+    pub cold: String,
+}
+
+impl Default for BandColours {
+    fn default() -> Self {
+        BandColours {
+            hot: "#d93025".into(),
+            warm: "#f29900".into(),
+            cold: "#5f6368".into(),
+        }
+    }
 }
 
 /// Ideal customer profile used for `fit`.
@@ -107,7 +157,12 @@ pub struct ScoreConfig {
 pub struct IcpConfig {
     pub industries: Vec<String>,
     pub regions: Vec<String>,
+    /// Size bands as the CRM writes them ("51-200", "SMB").
+    pub sizes: Vec<String>,
     pub min_employees: Option<i64>,
+    pub max_employees: Option<i64>,
+    /// Technologies the product fits (any one matches), from the CRM or learned from events.
+    pub technologies: Vec<String>,
     /// Fit given for each unmet criterion (multiplied).
     pub miss_factor: f32,
 }
@@ -170,6 +225,10 @@ impl Default for ScoreConfig {
             ("product_launch", 0.5),
             ("partnership", 0.5),
             ("tech_change", 0.75),
+            ("inactive", 0.5),
+            ("contract_ending", 0.8),
+            ("usage_limit", 0.7),
+            ("post_implementation", 0.6),
         ];
         let half = [
             ("acquisition", 120.0),
@@ -178,6 +237,8 @@ impl Default for ScoreConfig {
             ("funding", 120.0),
             ("hiring_surge", 30.0),
             ("contract_lost", 60.0),
+            ("inactive", 180.0),
+            ("post_implementation", 30.0),
         ];
         ScoreConfig {
             weights: weights.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
@@ -189,6 +250,9 @@ impl Default for ScoreConfig {
             risk_kinds: vec!["insolvency".into()],
             risk_cap: 20,
             icp: IcpConfig::default(),
+            crm: CrmTriggerConfig::default(),
+            colours: BandColours::default(),
+            decay_every_minutes: 60,
             as_of: None,
         }
     }
@@ -199,7 +263,10 @@ impl Default for IcpConfig {
         IcpConfig {
             industries: Vec::new(),
             regions: Vec::new(),
+            sizes: Vec::new(),
             min_employees: None,
+            max_employees: None,
+            technologies: Vec::new(),
             miss_factor: 0.6,
         }
     }

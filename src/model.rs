@@ -34,11 +34,19 @@ pub enum TriggerKind {
     ProductLaunch,
     Partnership,
     TechChange,
+    /// CRM: no purchase for a long time.
+    Inactive,
+    /// CRM: the contract ends soon.
+    ContractEnding,
+    /// CRM: the plan is nearly used up.
+    UsageLimit,
+    /// CRM: a month after go-live, time to review and expand.
+    PostImplementation,
 }
 
 impl TriggerKind {
-    /// Every kind, in taxonomy order.
-    pub const ALL: [TriggerKind; 18] = [
+    /// Every kind, in taxonomy order: the text kinds, then the CRM kinds.
+    pub const ALL: [TriggerKind; 22] = [
         Self::Acquisition,
         Self::Reorganization,
         Self::NewFacility,
@@ -57,7 +65,24 @@ impl TriggerKind {
         Self::ProductLaunch,
         Self::Partnership,
         Self::TechChange,
+        Self::Inactive,
+        Self::ContractEnding,
+        Self::UsageLimit,
+        Self::PostImplementation,
     ];
+
+    /// The CRM-internal kinds: computed from the account's CRM dates, never detected in text.
+    pub const CRM: [TriggerKind; 4] = [
+        Self::Inactive,
+        Self::ContractEnding,
+        Self::UsageLimit,
+        Self::PostImplementation,
+    ];
+
+    /// Whether the kind comes from CRM data rather than from text.
+    pub fn is_crm(self) -> bool {
+        Self::CRM.contains(&self)
+    }
 
     /// The stable snake-case name.
     pub fn as_str(self) -> &'static str {
@@ -80,6 +105,10 @@ impl TriggerKind {
             Self::ProductLaunch => "product_launch",
             Self::Partnership => "partnership",
             Self::TechChange => "tech_change",
+            Self::Inactive => "inactive",
+            Self::ContractEnding => "contract_ending",
+            Self::UsageLimit => "usage_limit",
+            Self::PostImplementation => "post_implementation",
         }
     }
 
@@ -104,6 +133,10 @@ impl TriggerKind {
             Self::ProductLaunch => "product launch",
             Self::Partnership => "partnership",
             Self::TechChange => "tech change",
+            Self::Inactive => "inactive client",
+            Self::ContractEnding => "contract ending",
+            Self::UsageLimit => "plan nearly used up",
+            Self::PostImplementation => "after go-live",
         }
     }
 }
@@ -445,13 +478,21 @@ impl Band {
     }
 }
 
-/// One line of a readiness explanation.
+/// One line of a readiness explanation: an attached event, or a CRM signal.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contribution {
-    pub event_id: i64,
+    /// The event; `None` for a CRM signal.
+    pub event_id: Option<i64>,
+    /// The event's story (several reports of one event count once).
+    #[serde(default)]
+    pub story_id: Option<i64>,
     pub kind: TriggerKind,
-    /// The share this event adds before combination (0–1).
+    /// The share this contribution adds before combination (0–1), as of the score's time.
     pub value: f32,
+    /// `value` before time decay: weight · confidence · match · reliability. Decay is recomputed
+    /// from it without reading events again.
+    #[serde(default)]
+    pub base: f32,
     pub weight: f32,
     pub confidence: f32,
     pub match_confidence: f32,
@@ -473,6 +514,10 @@ fn one() -> usize {
     1
 }
 
+fn epoch() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH
+}
+
 /// An account's readiness score with its explanation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Readiness {
@@ -480,11 +525,23 @@ pub struct Readiness {
     /// 0–100.
     pub score: u8,
     pub band: Band,
+    /// The band's colour (CSS), from `score.colours`.
+    #[serde(default)]
+    pub colour: String,
     pub fit: f32,
+    /// ICP criteria the account misses (each multiplies `fit` by `icp.miss_factor`).
+    #[serde(default)]
+    pub fit_misses: Vec<String>,
+    /// When the score was computed.
+    #[serde(default = "epoch")]
+    pub computed_at: DateTime<Utc>,
     /// Set when a risk event capped the score.
     pub capped_by: Option<TriggerKind>,
     /// Strongest first.
     pub contributions: Vec<Contribution>,
     /// One line: the strongest reason to call now.
     pub why_now: String,
+    /// Technologies the account's events say it adopts (they count for the ICP fit).
+    #[serde(default)]
+    pub learned_technologies: Vec<String>,
 }

@@ -72,6 +72,9 @@ pub struct SourceReport {
     pub unchanged: usize,
     pub events: usize,
     pub matched_events: usize,
+    /// Accounts that got new events (they are rescored after the crawl).
+    #[serde(skip)]
+    pub touched_accounts: Vec<i64>,
     /// Set when the source failed; other sources carry on.
     pub error: Option<String>,
     pub times: StageTimes,
@@ -166,6 +169,8 @@ impl Pipeline<'_> {
                     if !ev.matches.is_empty() {
                         r.matched_events += 1;
                     }
+                    r.touched_accounts
+                        .extend(ev.matches.iter().map(|m| m.account_id));
                     docs.push(IndexDoc {
                         event: event_of(*id, *story, doc, ev),
                         account_ids: ev.matches.iter().map(|m| m.account_id).collect(),

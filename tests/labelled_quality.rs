@@ -141,9 +141,10 @@ fn check(file: &str, lang: Lang, kind_p: f64, kind_r: f64, micro_p: f64, micro_r
     for e in &r.errors {
         println!("{e}");
     }
+    // hiring_surge comes from vacancy counts and the CRM kinds from CRM data, not sentences.
     for k in TriggerKind::ALL
         .iter()
-        .filter(|k| **k != TriggerKind::HiringSurge)
+        .filter(|k| **k != TriggerKind::HiringSurge && !k.is_crm())
     {
         let n = r.positives.get(k.as_str()).copied().unwrap_or(0);
         assert!(

@@ -380,10 +380,25 @@ impl super::Store {
     }
 
     /// Every event attached to an account (optionally one account), for scoring and pages.
+    /// Events an SDR marked not relevant for the account are left out.
     pub async fn account_events(
         &self,
         account: Option<i64>,
     ) -> Result<Vec<AccountEvent>, StoreError> {
+        match account {
+            Some(id) => self.account_events_in(Some(&[id])).await,
+            None => self.account_events_in(None).await,
+        }
+    }
+
+    /// The attached events of these accounts (all accounts for `None`).
+    pub async fn account_events_in(
+        &self,
+        accounts: Option<&[i64]>,
+    ) -> Result<Vec<AccountEvent>, StoreError> {
+        if accounts.is_some_and(|a| a.is_empty()) {
+            return Ok(Vec::new());
+        }
         // Built with QueryBuilder rather than "$1 IS NULL OR …": PostgreSQL cannot type an
         // untyped NULL parameter.
         let mut qb = select_events(
@@ -392,10 +407,18 @@ impl super::Store {
              FROM event_accounts ea \
              JOIN events e ON e.id = ea.event_id \
              JOIN documents d ON d.id = e.document_id \
-             LEFT JOIN sources s ON s.name = d.source",
+             LEFT JOIN sources s ON s.name = d.source \
+             WHERE NOT EXISTS (SELECT 1 FROM feedback f WHERE f.account_id = ea.account_id \
+             AND f.verdict = 'not_relevant' \
+             AND (f.event_id = ea.event_id OR (f.event_id IS NULL AND e.detected_at <= f.created_at)))",
         );
-        if let Some(id) = account {
-            qb.push(" WHERE ea.account_id = ").push_bind(id);
+        if let Some(ids) = accounts {
+            qb.push(" AND ea.account_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
         }
         qb.push(" ORDER BY d.published_at DESC, e.id DESC");
         let rows = qb

@@ -9,6 +9,7 @@ mod scores;
 mod sources;
 
 pub use documents::{NewEvent, SavedDocument};
+pub use scores::{Feedback, ScorePoint, Verdict};
 pub use sources::{RunOutcome, SourceHealth};
 
 use crate::config::Config;
