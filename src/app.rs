@@ -36,7 +36,9 @@ pub enum AppError {
     UnknownSource(String),
     #[error("no account with id {0} (see `trigger-radar accounts list`)")]
     UnknownAccount(i64),
-    #[error("event {event} is not attached to account {account} (see `trigger-radar accounts show {account}`)")]
+    #[error(
+        "event {event} is not attached to account {account} (see `trigger-radar accounts show {account}`)"
+    )]
     NotAttached { event: i64, account: i64 },
     #[error("cannot read {path}: {source}")]
     Read {
@@ -80,6 +82,19 @@ impl CrawlReport {
     pub fn new_documents(&self) -> usize {
         self.sources.iter().map(|s| s.new_or_changed).sum()
     }
+}
+
+/// Everything about one account: for `accounts show`, the API and the account page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountView {
+    pub account: Account,
+    pub readiness: Option<Readiness>,
+    /// The explanation, one line per contribution (strongest first).
+    pub explanation: Vec<String>,
+    pub history: Vec<crate::store::ScorePoint>,
+    /// Attached events, newest first (not-relevant ones left out).
+    pub events: Vec<crate::model::AccountEvent>,
+    pub feedback: Vec<crate::store::Feedback>,
 }
 
 /// A search hit with its event from the database.
@@ -183,6 +198,10 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         let count = self.store.upsert_accounts(&parsed.accounts).await?;
         tracing::info!(origin, crm = %parsed.crm, inserted = count.inserted, updated = count.updated, rejected = parsed.errors.len(), "accounts imported");
+        // CRM dates and firmographics move scores: rescore.
+        if count.inserted + count.updated > 0 {
+            self.rescore().await?;
+        }
         Ok(ImportReport {
             inserted: count.inserted,
             updated: count.updated,
@@ -361,7 +380,10 @@ impl App {
             })
             .collect();
         self.store.save_scores(&scores).await?;
-        Ok(scores.iter().filter(|r| !r.contributions.is_empty()).count())
+        Ok(scores
+            .iter()
+            .filter(|r| !r.contributions.is_empty())
+            .count())
     }
 
     /// Ages every stored score to now without reading events: contributions decay from their
@@ -445,6 +467,27 @@ impl App {
             .await?;
         self.rescore_accounts(&[account_id]).await?;
         Ok(self.store.score_of(account_id).await?)
+    }
+
+    /// Everything about one account.
+    pub async fn account_view(&self, id: i64) -> Result<AccountView, AppError> {
+        let account = self
+            .store
+            .account(id)
+            .await?
+            .ok_or(AppError::UnknownAccount(id))?;
+        let readiness = self.store.score_of(id).await?;
+        Ok(AccountView {
+            explanation: readiness
+                .as_ref()
+                .map(crate::score::explain)
+                .unwrap_or_default(),
+            readiness,
+            history: self.store.score_history(id).await?,
+            events: self.store.account_events(Some(id)).await?,
+            feedback: self.store.feedback(id).await?,
+            account,
+        })
     }
 
     /// Accounts ranked by readiness.

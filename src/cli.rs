@@ -104,6 +104,28 @@ enum Cmd {
         #[arg(long)]
         names: bool,
     },
+    /// Record what an SDR did with an event (or an account): `taken` or `not-relevant`.
+    /// "not-relevant" removes the event's contribution (or, without --event, the account's
+    /// current contributions) and rescores.
+    Feedback {
+        /// Account id or CRM id.
+        account: String,
+        /// taken | not-relevant
+        verdict: String,
+        /// The event (ids are shown by `accounts show`); without it, the whole account.
+        #[arg(long)]
+        event: Option<i64>,
+        #[arg(long)]
+        note: Option<String>,
+        /// Who gives the feedback.
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// Recompute readiness: from all events (default), or only age stored scores (--decay).
+    Rescore {
+        #[arg(long)]
+        decay: bool,
+    },
     /// Rebuild the search index from the database.
     Reindex,
     /// Health of every source: last run, items, errors, next run.
@@ -133,6 +155,13 @@ enum AccountsCmd {
         /// The CRM that wrote the file (hubspot, amocrm, bitrix24, generic); guessed from headers.
         #[arg(long)]
         crm: Option<String>,
+    },
+    /// One account: CRM fields, identifiers, readiness with its full explanation, score
+    /// history, attached events and feedback. ACCOUNT is the id or the CRM id.
+    Show {
+        account: String,
+        #[arg(long)]
+        json: bool,
     },
     /// List accounts.
     List {
@@ -244,7 +273,54 @@ async fn run(cli: Cli) -> Result<()> {
                     r.unmapped.join(", ")
                 );
             }
-            app.rescore().await?;
+            Ok(())
+        }
+        Cmd::Accounts {
+            cmd: AccountsCmd::Show { account, json },
+        } => {
+            let app = open(&cli).await?;
+            let a = find_account(&app, account).await?;
+            let view = app.account_view(a.id).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                print!("{}", render_account(&view));
+            }
+            Ok(())
+        }
+        Cmd::Feedback {
+            account,
+            verdict,
+            event,
+            note,
+            by,
+        } => {
+            let verdict: trigger_radar::store::Verdict =
+                verdict.parse().map_err(anyhow::Error::msg)?;
+            let app = open(&cli).await?;
+            let a = find_account(&app, account).await?;
+            let r = app
+                .feedback(a.id, *event, verdict, by.as_deref(), note.as_deref())
+                .await?;
+            match r {
+                Some(r) => println!(
+                    "{}: feedback saved; readiness now {} ({})",
+                    a.name,
+                    r.score,
+                    r.band.as_str()
+                ),
+                None => println!("{}: feedback saved; no readiness left", a.name),
+            }
+            Ok(())
+        }
+        Cmd::Rescore { decay } => {
+            let app = open(&cli).await?;
+            let n = if *decay {
+                app.decay().await?
+            } else {
+                app.rescore().await?
+            };
+            println!("{n} accounts scored");
             Ok(())
         }
         Cmd::Accounts {
@@ -504,6 +580,116 @@ fn init(cli: &Cli, force: bool) -> Result<()> {
         .with_context(|| format!("cannot write {}", path.display()))?;
     println!("wrote {}", path.display());
     Ok(())
+}
+
+/// An account by numeric id or by CRM id.
+async fn find_account(app: &trigger_radar::App, r: &str) -> Result<trigger_radar::model::Account> {
+    let by_id = match r.parse::<i64>() {
+        Ok(id) => app.store.account(id).await?,
+        Err(_) => None,
+    };
+    match by_id {
+        Some(a) => Ok(a),
+        None => app.store.account_by_crm_id(r).await?.ok_or_else(|| {
+            anyhow::anyhow!("no account `{r}` (give the id or the CRM id; see `accounts list`)")
+        }),
+    }
+}
+
+fn render_account(v: &trigger_radar::app::AccountView) -> String {
+    use std::fmt::Write as _;
+    let a = &v.account;
+    let mut s = String::new();
+    let _ = writeln!(s, "{} (id {}, {} {})", a.name, a.id, a.crm, a.crm_id);
+    let ids: Vec<String> = [
+        a.inn.as_ref().map(|x| format!("INN {x}")),
+        a.ogrn.as_ref().map(|x| format!("OGRN {x}")),
+        a.kpp.as_ref().map(|x| format!("KPP {x}")),
+        a.ticker.as_ref().map(|x| format!("ticker {x}")),
+        a.cik.as_ref().map(|x| format!("CIK {x}")),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(a.domains.iter().cloned())
+    .collect();
+    if !ids.is_empty() {
+        let _ = writeln!(s, "  identifiers: {}", ids.join(", "));
+    }
+    let fields = [
+        ("industry", a.industry.clone()),
+        ("region", a.region.clone()),
+        ("country", a.country.clone()),
+        ("size", a.size.clone()),
+        ("segment", a.segment.clone()),
+        ("owner", a.owner.clone()),
+        ("last purchase", a.last_purchase.map(|d| d.to_string())),
+        ("contract end", a.contract_end.map(|d| d.to_string())),
+        (
+            "plan usage",
+            a.usage_ratio.map(|u| format!("{:.0}%", u * 100.0)),
+        ),
+        ("go-live", a.go_live.map(|d| d.to_string())),
+    ];
+    for (k, v) in fields {
+        if let Some(v) = v {
+            let _ = writeln!(s, "  {k}: {v}");
+        }
+    }
+    if !a.technologies.is_empty() {
+        let _ = writeln!(s, "  technologies: {}", a.technologies.join(", "));
+    }
+    match &v.readiness {
+        Some(r) => {
+            let _ = writeln!(s, "\nwhy now: {}", r.why_now);
+            for line in trigger_radar::score::explain(r) {
+                let _ = writeln!(s, "{line}");
+            }
+        }
+        None => {
+            let _ = writeln!(s, "\nno readiness: no events or CRM signals count yet");
+        }
+    }
+    if v.history.len() > 1 {
+        let points: Vec<String> = v
+            .history
+            .iter()
+            .map(|p| format!("{} {}", p.at.format("%Y-%m-%d"), p.score))
+            .collect();
+        let _ = writeln!(s, "\nscore history: {}", points.join(" → "));
+    }
+    if !v.events.is_empty() {
+        let _ = writeln!(s, "\nevents:");
+        for e in &v.events {
+            let _ = writeln!(
+                s,
+                "  #{:<6} {} {:<20} {:<8} conf {:.2} match {:.2}{} {}",
+                e.event.id,
+                e.event.published_at.format("%Y-%m-%d"),
+                e.event.kind.label(),
+                e.role.as_str(),
+                e.event.confidence,
+                e.match_confidence,
+                if e.ambiguous { " (ambiguous)" } else { "" },
+                e.event.evidence.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    for f in &v.feedback {
+        let _ = writeln!(
+            s,
+            "  feedback {}: {}{}{}",
+            f.created_at.format("%Y-%m-%d"),
+            f.verdict.as_str(),
+            f.event_id
+                .map(|e| format!(" on event #{e}"))
+                .unwrap_or_default(),
+            f.note
+                .as_ref()
+                .map(|n| format!(" — {n}"))
+                .unwrap_or_default()
+        );
+    }
+    s
 }
 
 fn print_leads(

@@ -28,7 +28,8 @@ pub async fn run(
     tick: std::time::Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let decay_every = std::time::Duration::from_secs(app.config.score.decay_every_minutes.max(1) * 60);
+    let decay_every =
+        std::time::Duration::from_secs(app.config.score.decay_every_minutes.max(1) * 60);
     let mut last_decay = std::time::Instant::now();
     loop {
         if last_decay.elapsed() >= decay_every {

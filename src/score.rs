@@ -6,9 +6,7 @@
 //! recomputed from a stored score without reading events again.
 
 use crate::config::ScoreConfig;
-use crate::model::{
-    Account, AccountEvent, Band, Contribution, Readiness, TechRole, TriggerKind,
-};
+use crate::model::{Account, AccountEvent, Band, Contribution, Readiness, TechRole, TriggerKind};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use std::collections::HashMap;
 
@@ -76,13 +74,22 @@ impl Scorer {
                 })
         };
         if !matches_any(&a.industry, &icp.industries) {
-            misses.push(format!("industry {} not in the ICP", a.industry.as_deref().unwrap_or("unknown")));
+            misses.push(format!(
+                "industry {} not in the ICP",
+                a.industry.as_deref().unwrap_or("unknown")
+            ));
         }
         if !matches_any(&a.region, &icp.regions) {
-            misses.push(format!("region {} not in the ICP", a.region.as_deref().unwrap_or("unknown")));
+            misses.push(format!(
+                "region {} not in the ICP",
+                a.region.as_deref().unwrap_or("unknown")
+            ));
         }
         if !matches_any(&a.size, &icp.sizes) {
-            misses.push(format!("size {} not in the ICP", a.size.as_deref().unwrap_or("unknown")));
+            misses.push(format!(
+                "size {} not in the ICP",
+                a.size.as_deref().unwrap_or("unknown")
+            ));
         }
         if let Some(min) = icp.min_employees
             && a.employees.is_none_or(|n| n < min)
@@ -96,9 +103,9 @@ impl Scorer {
         }
         if !icp.technologies.is_empty() {
             let has = a.technologies.iter().chain(learned).any(|t| {
-                icp.technologies
-                    .iter()
-                    .any(|x| t.eq_ignore_ascii_case(x) || t.to_lowercase().starts_with(&x.to_lowercase()))
+                icp.technologies.iter().any(|x| {
+                    t.eq_ignore_ascii_case(x) || t.to_lowercase().starts_with(&x.to_lowercase())
+                })
             });
             if !has {
                 misses.push("none of the ICP technologies known".into());
@@ -157,7 +164,11 @@ impl Scorer {
                 TriggerKind::UsageLimit,
                 now,
                 false,
-                format!("{:.0}% of the plan is used (threshold {:.0}%)", u * 100.0, c.usage_limit * 100.0),
+                format!(
+                    "{:.0}% of the plan is used (threshold {:.0}%)",
+                    u * 100.0,
+                    c.usage_limit * 100.0
+                ),
             );
         }
         if let Some(live) = a.go_live {
@@ -295,7 +306,9 @@ impl Scorer {
         contributions.extend(self.crm_signals(account, now));
         let capped_by = contributions
             .iter()
-            .filter(|c| self.risk.contains(&c.kind) && c.age_days < RISK_HALF_LIVES * c.half_life_days)
+            .filter(|c| {
+                self.risk.contains(&c.kind) && c.age_days < RISK_HALF_LIVES * c.half_life_days
+            })
             .map(|c| c.kind)
             .next();
         contributions.sort_by(|a, b| b.value.total_cmp(&a.value));
@@ -430,7 +443,12 @@ pub fn explain(r: &Readiness) -> Vec<String> {
         ));
         lines.push(format!("        “{}”", shorten(&c.evidence, 200)));
         if !c.url.is_empty() {
-            lines.push(format!("        {} · {} · {}", c.source, c.published_at.format("%Y-%m-%d"), c.url));
+            lines.push(format!(
+                "        {} · {} · {}",
+                c.source,
+                c.published_at.format("%Y-%m-%d"),
+                c.url
+            ));
         }
     }
     lines
@@ -546,7 +564,10 @@ mod tests {
                 TriggerKind::PostImplementation
             ]
         );
-        assert!((r.contributions[0].value - 0.8).abs() < 1e-6, "no decay while it holds");
+        assert!(
+            (r.contributions[0].value - 0.8).abs() < 1e-6,
+            "no decay while it holds"
+        );
         assert!(r.why_now.contains("2026-12-10"), "{}", r.why_now);
         // Below every threshold: nothing.
         a.last_purchase = d("2026-10-01");

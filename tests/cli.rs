@@ -107,3 +107,51 @@ fn accounts_import_reports_rows() {
         "{out}"
     );
 }
+
+#[test]
+fn accounts_show_explains_and_feedback_mutes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    std::fs::write(
+        dir.path().join("radar.toml"),
+        "[score]\nas_of = \"2026-11-23T00:00:00Z\"\n",
+    )
+    .unwrap();
+    let csv = dir.path().join("a.csv");
+    std::fs::write(
+        &csv,
+        "ID;Название компании;Окончание договора;Использование тарифа\nc1;АО «Тихий Омут»;10.12.2026;85%\n",
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let o = bin().args(["--data", data]).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    run(&["accounts", "import", csv.to_str().unwrap()]);
+    let shown = run(&["accounts", "show", "c1"]);
+    assert!(shown.contains("why now: contract ending (CRM)"), "{shown}");
+    assert!(
+        shown.contains("the contract ends on 2026-12-10, in 17 days"),
+        "{shown}"
+    );
+    assert!(shown.contains("plan nearly used up"), "{shown}");
+    let leads = run(&["leads"]);
+    assert!(
+        leads.contains("АО «Тихий Омут»") && leads.contains("why now:"),
+        "{leads}"
+    );
+    let fb = run(&["feedback", "c1", "not-relevant", "--note", "churned"]);
+    assert!(fb.contains("no readiness left"), "{fb}");
+    assert!(run(&["leads"]).contains("no scored accounts"));
+    let o = bin()
+        .args(["--data", data, "feedback", "c1", "maybe"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("taken or not-relevant"));
+}

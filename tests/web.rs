@@ -34,6 +34,21 @@ async fn pages_and_api_answer() {
             .is_empty()
     );
 
+    // The account behind the top lead, with its explanation line by line.
+    let id = leads[0]["account"]["id"].as_i64().unwrap();
+    let view = get_json(&client, &format!("{base}/api/accounts/{id}"), &[]).await;
+    assert_eq!(view["readiness"]["score"], leads[0]["readiness"]["score"]);
+    let explanation = view["explanation"].as_array().unwrap();
+    assert!(explanation[0].as_str().unwrap().starts_with("readiness "));
+    assert!(explanation.len() > 1, "{view}");
+    assert!(!view["events"].as_array().unwrap().is_empty());
+    let missing = client
+        .get(format!("{base}/api/accounts/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
     let html = get_text(&client, &format!("{base}/")).await;
     assert!(html.contains("Hot leads"));
     let source = leads[0]["readiness"]["contributions"][0]["source"]

@@ -20,12 +20,13 @@ ALTER TABLE event_accounts ADD COLUMN ambiguous BIGINT NOT NULL DEFAULT 0;
 
 -- One row per score change, for the account page's chart.
 CREATE TABLE readiness_history (
+    id           INTEGER PRIMARY KEY,
     account_id   BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     computed_at  BIGINT NOT NULL,
     score        BIGINT NOT NULL,
-    band         TEXT NOT NULL,
-    PRIMARY KEY (account_id, computed_at)
+    band         TEXT NOT NULL
 );
+CREATE INDEX readiness_history_account ON readiness_history (account_id, computed_at);
 
 -- What SDRs said about an event on an account (or the account as a whole when event_id is NULL).
 -- The factors at the time are kept so weights can be learned from feedback later.

@@ -165,6 +165,16 @@ impl super::Store {
         rows.iter().map(account_from_row).collect()
     }
 
+    /// One account by its CRM id.
+    pub async fn account_by_crm_id(&self, crm_id: &str) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query("SELECT * FROM accounts WHERE crm_id = $1")
+            .bind(crm_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("reading an account"))?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
     /// One account by id.
     pub async fn account(&self, id: i64) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE id = $1")

@@ -113,8 +113,7 @@ impl super::Store {
             if changed {
                 sqlx::query(
                     "INSERT INTO readiness_history (account_id, computed_at, score, band) \
-                     VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, computed_at) DO UPDATE SET \
-                     score = excluded.score, band = excluded.band",
+                     VALUES ($1, $2, $3, $4)",
                 )
                 .bind(r.account_id)
                 .bind(r.computed_at.timestamp())
@@ -155,7 +154,7 @@ impl super::Store {
     pub async fn score_history(&self, account_id: i64) -> Result<Vec<ScorePoint>, StoreError> {
         let rows: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT computed_at, score, band FROM readiness_history WHERE account_id = $1 \
-             ORDER BY computed_at",
+             ORDER BY computed_at, id",
         )
         .bind(account_id)
         .fetch_all(&self.pool)

@@ -20,6 +20,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/search", get(pages::search))
         .route("/api/leads", get(api_leads))
         .route("/api/events", get(api_events))
+        .route("/api/accounts/{id}", get(api_account))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(app)
 }
@@ -50,6 +51,7 @@ impl From<crate::app::AppError> for ApiError {
             crate::app::AppError::Search(crate::search::SearchError::Query { .. }) => {
                 StatusCode::BAD_REQUEST
             }
+            crate::app::AppError::UnknownAccount(_) => StatusCode::NOT_FOUND,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
@@ -57,6 +59,15 @@ impl From<crate::app::AppError> for ApiError {
         }
         ApiError(status, e.to_string())
     }
+}
+
+/// One account with its readiness, the explanation line by line, score history, events and
+/// feedback.
+async fn api_account(
+    State(app): State<Arc<App>>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Result<Json<crate::app::AccountView>, ApiError> {
+    Ok(Json(app.account_view(id).await?))
 }
 
 /// Query string of the lead endpoints.
