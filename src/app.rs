@@ -224,7 +224,9 @@ impl App {
                 b.add(a);
             }
         }
-        Ok(b.finish())
+        let mut m = b.finish();
+        m.min_confidence = self.config.matching.min_confidence;
+        Ok(m)
     }
 
     /// Crawls sources once: every source (`due_only` = false), only the due ones, or one by name.

@@ -36,6 +36,9 @@ pub struct Config {
     pub listen: String,
     pub fetch: FetchConfig,
     pub detect: DetectConfig,
+    /// Attaching events to accounts.
+    #[serde(rename = "match")]
+    pub matching: MatchConfig,
     pub score: ScoreConfig,
     pub index: IndexConfig,
 }
@@ -75,6 +78,23 @@ impl Default for DetectConfig {
             // Background mentions and hedged hits land below 0.5 (see docs/rules.md).
             min_confidence: 0.5,
             story_window_days: crate::store::DEFAULT_STORY_WINDOW_DAYS,
+        }
+    }
+}
+
+/// Account matching.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchConfig {
+    /// Mentions below this match confidence are not attached (ambiguous namesakes are attached
+    /// flagged, whatever their confidence, and do not count in the score).
+    pub min_confidence: f32,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        MatchConfig {
+            min_confidence: 0.5,
         }
     }
 }
@@ -187,6 +207,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             fetch: FetchConfig::default(),
             detect: DetectConfig::default(),
+            matching: MatchConfig::default(),
             score: ScoreConfig::default(),
             index: IndexConfig::default(),
         }
@@ -388,6 +409,15 @@ impl Config {
             k.parse::<crate::model::TriggerKind>()
                 .map_err(|e| bad("score.weights / score.half_life_days", &e.to_string()))?;
         }
+        if !(0.0..=1.0).contains(&self.matching.min_confidence) {
+            return Err(bad("match.min_confidence", "must be between 0 and 1"));
+        }
+        if !(0.0..=10.0).contains(&self.score.crm.usage_limit) {
+            return Err(bad(
+                "score.crm.usage_limit",
+                "must be a share of the plan, e.g. 0.75",
+            ));
+        }
         if let Some(a) = &self.score.as_of {
             chrono::DateTime::parse_from_rfc3339(a)
                 .map_err(|e| bad("score.as_of", &format!("not RFC 3339: {e}")))?;
@@ -413,6 +443,14 @@ mod tests {
         let cfg: Config = toml::from_str(DEFAULT_TOML).expect("example config parses");
         assert_eq!(cfg.listen, "127.0.0.1:8080");
         cfg.validate().expect("valid");
+    }
+
+    #[test]
+    fn example_file_documents_exactly_the_defaults() {
+        let from_file: Config = toml::from_str(DEFAULT_TOML).unwrap();
+        let a = toml::Value::try_from(&from_file).unwrap();
+        let b = toml::Value::try_from(Config::default()).unwrap();
+        assert_eq!(a, b, "docs/radar.example.toml and Config::default() differ");
     }
 
     #[test]
