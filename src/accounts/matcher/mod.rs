@@ -206,6 +206,32 @@ fn seed(space: usize) -> u64 {
 
 /// Folded prefixes long enough to recognise each word in any case form ("новосибирская" →
 /// "новоси" matches «Новосибирске», «новосибирский»).
+/// Words of regions and industries that say nothing about which one ("область", "services").
+const GENERIC_PLACE_AND_TRADE_WORDS: &[&str] = &[
+    "and",
+    "with",
+    "services",
+    "other",
+    "для",
+    "прочие",
+    "услуги",
+    "область",
+    "край",
+    "республика",
+    "округ",
+    "район",
+    "город",
+    "region",
+    "state",
+    "county",
+    "oblast",
+    "krai",
+    "republic",
+    "city",
+    "district",
+    "province",
+];
+
 fn prefixes_of(text: Option<&str>, min_word: usize) -> Box<[Box<str>]> {
     let Some(text) = text else {
         return Box::new([]);
@@ -215,17 +241,7 @@ fn prefixes_of(text: Option<&str>, min_word: usize) -> Box<[Box<str>]> {
         .filter(|w| w.chars().count() >= min_word)
         .filter_map(|w| {
             fold_into(w, &mut f);
-            if [
-                "and",
-                "with",
-                "services",
-                "other",
-                "для",
-                "прочие",
-                "услуги",
-            ]
-            .contains(&f.as_str())
-            {
+            if GENERIC_PLACE_AND_TRADE_WORDS.contains(&f.as_str()) {
                 return None;
             }
             let n = f.chars().count();
@@ -442,6 +458,15 @@ mod tests {
         assert_eq!(ids(&m, "Магнит закрывает 50 гипермаркетов."), vec![1]);
         assert!(ids(&m, "An apple a day keeps the doctor away.").is_empty());
         assert_eq!(ids(&m, "Shares of Apple rose."), vec![2]);
+    }
+
+    #[test]
+    fn the_accounts_region_backs_a_common_word_name() {
+        let mut a = acc(1, "ООО «Вектор»", &[]);
+        a.region = Some("Томская область".into());
+        let m = Matcher::new(&[a]);
+        assert!(ids(&m, "Вектор на карте показывает север.").is_empty());
+        assert_eq!(ids(&m, "Вектор открыл второй цех в Томске."), vec![1]);
     }
 
     #[test]

@@ -553,12 +553,21 @@ impl<'m, 't> Scan<'m, 't> {
         if weak && !strong {
             // Ordinary-word readings: "the Oracle of Omaha", "Shell companies", a yacht «Мечта».
             let ordinary = after_article || after_company_word || non_company_head;
+            // The account's own region or industry in the text backs a capitalised mention.
+            let local = !ordinary && (cap_mid || t.sentence_start || headline) && {
+                let m = self.m;
+                owners.iter().any(|o| {
+                    let o = *o as usize;
+                    self.text_has_prefix(&m.accounts.region[o], first, last)
+                        || self.text_has_prefix(&m.accounts.industry[o], first, last)
+                })
+            };
             conf = if ordinary {
                 0.0
             } else if cap_mid {
-                0.7
+                if local { 0.8 } else { 0.7 }
             } else if (t.sentence_start || headline) && !inflected {
-                if self.business(s) { 0.6 } else { 0.0 }
+                if local || self.business(s) { 0.6 } else { 0.0 }
             } else {
                 0.0
             };
@@ -572,7 +581,10 @@ impl<'m, 't> Scan<'m, 't> {
         if conf <= 0.0 {
             return;
         }
-        let how = format!("{}:{}", SPACE_NAMES[space], &self.text[start..end]);
+        let mut how = String::with_capacity(12 + end - start);
+        how.push_str(SPACE_NAMES[space]);
+        how.push(':');
+        how.push_str(&self.text[start..end]);
 
         // Namesakes: legal form, identifiers, region, industry — the first that tells them apart.
         let mut pick = owners.clone();
