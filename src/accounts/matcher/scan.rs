@@ -553,8 +553,10 @@ impl<'m, 't> Scan<'m, 't> {
         if weak && !strong {
             // Ordinary-word readings: "the Oracle of Omaha", "Shell companies", a yacht «Мечта».
             let ordinary = after_article || after_company_word || non_company_head;
-            // The account's own region or industry in the text backs a capitalised mention.
-            let local = !ordinary && (cap_mid || t.sentence_start || headline) && {
+            // The account's own region or industry in the text backs a name capitalised
+            // mid-sentence (at the start of a sentence the capital proves nothing, and a
+            // trap in the account's own region is easy to write: «Мечта сбылась» in its city).
+            let local = !ordinary && cap_mid && {
                 let m = self.m;
                 owners.iter().any(|o| {
                     let o = *o as usize;
@@ -567,7 +569,7 @@ impl<'m, 't> Scan<'m, 't> {
             } else if cap_mid {
                 if local { 0.8 } else { 0.7 }
             } else if (t.sentence_start || headline) && !inflected {
-                if local || self.business(s) { 0.6 } else { 0.0 }
+                if self.business(s) { 0.6 } else { 0.0 }
             } else {
                 0.0
             };
