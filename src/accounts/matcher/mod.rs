@@ -461,6 +461,19 @@ mod tests {
     }
 
     #[test]
+    fn the_word_cache_changes_nothing() {
+        let m = Matcher::new(&[
+            acc(1, "ПАО «Газпром»", &[]),
+            acc(2, "Norvane Systems Ltd", &[]),
+        ]);
+        let text = "Gazprom and «Норвейн Системс» signed a deal. «Газпрома» shares rose.";
+        let first = m.find(text);
+        let second = m.find(text);
+        assert_eq!(first, second);
+        assert_eq!(first.len(), 3, "{first:?}");
+    }
+
+    #[test]
     fn the_accounts_region_backs_a_common_word_name() {
         let mut a = acc(1, "ООО «Вектор»", &[]);
         a.region = Some("Томская область".into());

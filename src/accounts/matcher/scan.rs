@@ -2,8 +2,8 @@
 //! weighs each name.
 
 use super::{
-    EXACT, MAX_AMBIGUOUS, MAX_WORDS, Matcher, SKELETON, SPACE_NAMES, SPACES, TRANSLIT, seed,
-    word_keys,
+    EXACT, MAX_AMBIGUOUS, MAX_WORDS, Matcher, PassThrough, SKELETON, SPACE_NAMES, SPACES, TRANSLIT,
+    seed, word_keys,
 };
 use crate::accounts::AccountMention;
 use crate::accounts::lexicon::{
@@ -11,6 +11,7 @@ use crate::accounts::lexicon::{
 };
 use crate::accounts::tokens::{Token, combine, fold_into, hash_str, stem, stem2, tokenize};
 use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasherDefault;
 use std::sync::LazyLock;
 
 /// The hashes of folded words, for [`Scan::is_word`].
@@ -28,6 +29,9 @@ static CIK_WORDS: LazyLock<Vec<u64>> = LazyLock::new(|| word_hashes(&["cik"]));
 /// Buffers one scan leaves for the next (a scan per document must not allocate per document).
 #[derive(Default)]
 pub(super) struct Scratch {
+    /// Word (raw bytes hashed) → its keys in every space. News repeat their capitalised words
+    /// (sentence starts, cities, people), and a transliteration costs more than a lookup.
+    words: HashMap<u64, WordKeys, BuildHasherDefault<PassThrough>>,
     toks: Vec<Token>,
     keys: Vec<[[u64; 2]; SPACES]>,
     plain: Vec<u64>,
@@ -36,9 +40,16 @@ pub(super) struct Scratch {
     title_case: Vec<bool>,
 }
 
+/// A word's keys: per space, its stem's and its second stem's (0: none).
+type WordKeys = [[u64; 2]; SPACES];
+
+/// Words remembered per thread before the cache starts over.
+const WORD_CACHE: usize = 1 << 16;
+
 /// One pass over one text.
 pub(super) struct Scan<'m, 't> {
     m: &'m Matcher,
+    word_cache: HashMap<u64, WordKeys, BuildHasherDefault<PassThrough>>,
     text: &'t str,
     toks: Vec<Token>,
     /// Per token, space and stem variant: the word key (variant 1 is 0 when there is none).
@@ -71,6 +82,7 @@ impl<'m, 't> Scan<'m, 't> {
     /// Starts a scan, reusing the buffers of an earlier one.
     pub(super) fn new(m: &'m Matcher, text: &'t str, scratch: Scratch) -> Self {
         let Scratch {
+            words: word_cache,
             mut toks,
             mut keys,
             mut plain,
@@ -105,6 +117,7 @@ impl<'m, 't> Scan<'m, 't> {
         have.resize(n, 0);
         Scan {
             m,
+            word_cache,
             text,
             toks,
             keys,
@@ -130,23 +143,30 @@ impl<'m, 't> Scan<'m, 't> {
 
     /// The keys of token `i` in `space`: its stem's, and its second stem's (or 0).
     fn key(&mut self, i: usize, space: usize) -> [u64; 2] {
-        let bit = if space == EXACT { 1 } else { 2 };
-        if self.have[i] & bit == 0 {
-            fold_into(self.word(i), &mut self.buf);
-            let w = std::mem::take(&mut self.buf);
-            if space == EXACT {
-                // Exact keys are cheap; most lookups need no more.
-                self.keys[i][EXACT] = [hash_str(stem(&w)), stem2(&w).map_or(0, hash_str)];
-            } else {
-                // One transliteration serves both sound spaces.
-                let k0 = word_keys(stem(&w), &mut self.buf1, &mut self.buf2);
-                let k1 = stem2(&w).map(|s| word_keys(s, &mut self.buf1, &mut self.buf2));
-                for sp in [TRANSLIT, SKELETON] {
-                    self.keys[i][sp] = [k0[sp], k1.map_or(0, |k| k[sp])];
+        if self.have[i] & 1 == 0 {
+            let raw = hash_str(self.word(i));
+            let keys = match self.word_cache.get(&raw) {
+                Some(k) => *k,
+                None => {
+                    fold_into(self.word(i), &mut self.buf);
+                    let w = std::mem::take(&mut self.buf);
+                    // One transliteration serves both sound spaces.
+                    let k0 = word_keys(stem(&w), &mut self.buf1, &mut self.buf2);
+                    let k1 = stem2(&w).map(|s| word_keys(s, &mut self.buf1, &mut self.buf2));
+                    self.buf = w;
+                    let mut keys = [[0u64; 2]; SPACES];
+                    for sp in 0..SPACES {
+                        keys[sp] = [k0[sp], k1.map_or(0, |k| k[sp])];
+                    }
+                    if self.word_cache.len() >= WORD_CACHE {
+                        self.word_cache.clear();
+                    }
+                    self.word_cache.insert(raw, keys);
+                    keys
                 }
-            }
-            self.buf = w;
-            self.have[i] |= bit;
+            };
+            self.keys[i] = keys;
+            self.have[i] |= 1;
         }
         self.keys[i][space]
     }
@@ -202,6 +222,7 @@ impl<'m, 't> Scan<'m, 't> {
         (
             self.out,
             Scratch {
+                words: self.word_cache,
                 toks: self.toks,
                 keys: self.keys,
                 plain: self.plain,
