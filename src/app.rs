@@ -438,22 +438,13 @@ impl App {
             return Err(AppError::UnknownAccount(account_id));
         }
         let prev = self.store.score_of(account_id).await?;
-        if let Some(id) = event_id {
-            let attached = self
-                .store
-                .account_events(Some(account_id))
-                .await?
-                .iter()
-                .any(|e| e.event.id == id);
-            let contributed = prev
-                .as_ref()
-                .is_some_and(|r| r.contributions.iter().any(|c| c.event_id == Some(id)));
-            if !attached && !contributed {
-                return Err(AppError::NotAttached {
-                    event: id,
-                    account: account_id,
-                });
-            }
+        if let Some(id) = event_id
+            && !self.store.is_attached(account_id, id).await?
+        {
+            return Err(AppError::NotAttached {
+                event: id,
+                account: account_id,
+            });
         }
         let factors = prev
             .as_ref()

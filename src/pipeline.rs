@@ -164,6 +164,7 @@ impl Pipeline<'_> {
             let mut replaced = Vec::new();
             for ((doc, events), s) in chunk.iter().zip(&saved) {
                 replaced.extend(&s.replaced_event_ids);
+                r.touched_accounts.extend(&s.replaced_accounts);
                 for ((ev, id), story) in events.iter().zip(&s.event_ids).zip(&s.story_ids) {
                     r.events += 1;
                     if !ev.matches.is_empty() {

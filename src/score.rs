@@ -286,8 +286,15 @@ impl Scorer {
             .filter(|c| c.event_id.is_some())
             .map(|c| {
                 let age_days = ((now - c.published_at).num_seconds() as f32 / 86_400.0).max(0.0);
+                // Scores stored before `base` existed carry its factors.
+                let base = if c.base > 0.0 {
+                    c.base
+                } else {
+                    (c.weight * c.confidence * c.match_confidence * c.reliability).clamp(0.0, 1.0)
+                };
                 Contribution {
-                    value: c.base * 2f32.powf(-age_days / c.half_life_days.max(0.1)),
+                    value: base * 2f32.powf(-age_days / c.half_life_days.max(0.1)),
+                    base,
                     age_days,
                     ..c.clone()
                 }

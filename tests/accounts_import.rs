@@ -151,3 +151,19 @@ async fn a_file_without_good_rows_writes_nothing() {
     );
     assert!(app.store.accounts().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_record_without_crm_id_stays_one_account_when_its_inn_arrives() {
+    let (dir, app, _) = common::one_feed_instance().await;
+    let first = dir.path().join("first.csv");
+    std::fs::write(&first, "name,region\nООО «Кедрон»,Пермь\n").unwrap();
+    app.import_accounts(&first).await.unwrap();
+    let second = dir.path().join("second.csv");
+    std::fs::write(&second, "name,inn\nООО «Кедрон»,7707083893\n").unwrap();
+    let r = app.import_accounts(&second).await.unwrap();
+    assert_eq!((r.inserted, r.updated), (0, 1));
+    let all = app.store.accounts().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].inn.as_deref(), Some("7707083893"));
+    assert_eq!(all[0].region.as_deref(), Some("Пермь"));
+}

@@ -85,6 +85,45 @@ async fn events_crm_signals_feedback_history_and_decay() {
     assert_eq!(view.feedback[0].verdict, Verdict::NotRelevant);
     let history: Vec<u8> = view.history.iter().map(|p| p.score).collect();
     assert_eq!(history, vec![before, 0]);
+    // The article is edited and crawled again: its events get new rows, the verdict holds, and
+    // it does not turn into a verdict on the whole account.
+    std::fs::write(
+        &feed,
+        FEED.replace(
+            "the company said on Friday",
+            "the company said on Friday evening",
+        ),
+    )
+    .unwrap();
+    let again = app.crawl(None, false, false).await.unwrap();
+    assert_eq!(again.new_documents(), 1);
+    assert!(app.store.score_of(bright.id).await.unwrap().is_none());
+    assert!(app.account_view(bright.id).await.unwrap().events.is_empty());
+    assert!(app.store.muted_accounts().await.unwrap().is_empty());
+    // A later verdict on the same event undoes the first.
+    let new_event = app
+        .store
+        .events_after(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == TriggerKind::ExecutiveHire)
+        .unwrap();
+    let back = app
+        .feedback(bright.id, Some(new_event.id), Verdict::Taken, None, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.score, before);
+    app.feedback(
+        bright.id,
+        Some(new_event.id),
+        Verdict::NotRelevant,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
     // Feedback on an event that is not the account's is refused.
     assert!(
         app.feedback(kedron.id, Some(event), Verdict::Taken, None, None)

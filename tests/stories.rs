@@ -144,5 +144,33 @@ async fn reports_of_one_event_are_one_story() {
         Some(2),
         "the Harbor story knows it has two reports"
     );
+
+    // "Not relevant" on the report shown removes the story, not just that report (the other
+    // outlet's report must not step in).
+    let harbor = deals.iter().find(|c| c.reports == 2).unwrap();
+    let account = leads
+        .iter()
+        .find(|(a, _)| a.name == "Northwind Logistics")
+        .unwrap()
+        .0
+        .id;
+    let after = app
+        .feedback(
+            account,
+            harbor.event_id,
+            trigger_radar::store::Verdict::NotRelevant,
+            None,
+            None,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let left: Vec<_> = after
+        .contributions
+        .iter()
+        .filter(|c| c.kind.as_str() == "acquisition")
+        .collect();
+    assert_eq!(left.len(), 1, "only the Calder deal is left: {left:?}");
+    assert_ne!(left[0].story_id, harbor.story_id);
     app.close_indexer().unwrap();
 }

@@ -28,16 +28,22 @@ CREATE TABLE readiness_history (
 );
 CREATE INDEX readiness_history_account ON readiness_history (account_id, computed_at);
 
--- What SDRs said about an event on an account (or the account as a whole when event_id is NULL).
--- The factors at the time are kept so weights can be learned from feedback later.
+-- What SDRs said about an event on an account (scope 'event') or about the account (scope
+-- 'account'). An event is also remembered by its document URL, kind and story: a re-crawled,
+-- changed document gets new event rows, and the verdict must still hold for them. The factors at
+-- the time are kept so weights can be learned from feedback later. The latest verdict on the same
+-- event (or account) is the one that counts.
 CREATE TABLE feedback (
     id          INTEGER PRIMARY KEY,
     account_id  BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
-    event_id    BIGINT REFERENCES events (id) ON DELETE SET NULL,
+    scope       TEXT NOT NULL,
+    event_id    BIGINT,
+    url         TEXT,
+    kind        TEXT,
+    story_id    BIGINT,
     verdict     TEXT NOT NULL,
     author      TEXT,
     note        TEXT,
-    kind        TEXT,
     source      TEXT,
     factors     TEXT NOT NULL DEFAULT '{}',
     created_at  BIGINT NOT NULL

@@ -164,7 +164,6 @@ const BUSINESS: &[&str] = &[
     "bankrupt",
     "court",
     "lawsuit",
-    "fine",
     "employees",
     "staff",
     "hiring",
@@ -189,7 +188,11 @@ const BUSINESS: &[&str] = &[
 
 /// Whether a folded word has a business-context stem.
 pub fn is_business_word(folded: &str) -> bool {
-    BUSINESS.iter().any(|b| folded.starts_with(b))
+    // Short stems ("суд", "иск", "ceo") only with a short ending: «судьба», «искусство» are not.
+    BUSINESS.iter().any(|b| {
+        let stem_letters = b.chars().count();
+        folded.starts_with(b) && (stem_letters >= 5 || folded.chars().count() <= stem_letters + 2)
+    })
 }
 
 pub const EXCHANGES: &[&str] = &[
@@ -293,5 +296,6 @@ mod tests {
         assert!(!is_common_word("техностан"));
         assert!(is_legal_form("пао") && is_legal_form("gmbh"));
         assert!(is_business_word("гипермаркетов") && is_business_word("revenue"));
+        assert!(is_business_word("суда") && !is_business_word("судьбой"));
     }
 }

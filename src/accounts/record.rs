@@ -5,7 +5,7 @@
 use super::identifiers::{normalize_domain, validate_inn, validate_ogrn};
 use crate::model::Account;
 use crate::text::name_key;
-use chrono::{DateTime, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate};
 use std::str::FromStr;
 
 /// An account field an input column can fill.
@@ -112,8 +112,14 @@ pub fn parse_date(v: &str) -> Result<NaiveDate, String> {
         return Ok(d.date_naive());
     }
     let day = v.split([' ', 'T']).next().unwrap_or(v);
-    for fmt in ["%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%d.%m.%y", "%Y/%m/%d"] {
-        if let Ok(d) = NaiveDate::parse_from_str(day, fmt) {
+    // `%Y` takes 1–4 digits, so "15.03.26" would be the year 26: four-digit formats first, and
+    // only years from 1900 on; two-digit years after.
+    for fmt in [
+        "%Y-%m-%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%y", "%m/%d/%y",
+    ] {
+        if let Ok(d) = NaiveDate::parse_from_str(day, fmt)
+            && d.year() >= 1900
+        {
             return Ok(d);
         }
     }
@@ -144,7 +150,8 @@ fn parse_ratio(v: &str) -> Result<f32, String> {
     let n: f32 = t
         .parse()
         .map_err(|_| format!("plan usage `{v}` is not a number or a percentage"))?;
-    let r = if v.contains('%') || n > 1.5 {
+    // A share (0.8, 1.6 = 160%) unless written as a percentage ("80%", or a number over 10).
+    let r = if v.contains('%') || n > 10.0 {
         n / 100.0
     } else {
         n
@@ -398,6 +405,19 @@ mod tests {
     fn bands_and_field_names() {
         let a = build_account(&[(Field::Name, "X"), (Field::Employees, "51-200")], "").unwrap();
         assert_eq!((a.employees, a.size.as_deref()), (None, Some("51-200")));
+        assert_eq!(
+            parse_date("15.03.26"),
+            Ok(NaiveDate::from_ymd_opt(2026, 3, 15).unwrap())
+        );
+        assert_eq!(
+            parse_date("03/15/26"),
+            Ok(NaiveDate::from_ymd_opt(2026, 3, 15).unwrap())
+        );
+        assert!(
+            (parse_ratio("1.6").unwrap() - 1.6).abs() < 1e-6,
+            "160% of the plan"
+        );
+        assert!((parse_ratio("80").unwrap() - 0.8).abs() < 1e-6);
         assert_eq!("usage-ratio".parse::<Field>().unwrap(), Field::UsageRatio);
         assert!(
             "colour"

@@ -96,7 +96,7 @@ pub fn tokenize(text: &str, out: &mut Vec<Token>) {
         // A non-word character closes the word in progress.
         let mut closed_initial = false;
         if let Some(s) = start.take() {
-            closed_initial = i - s <= 2 && last_char.is_uppercase();
+            closed_initial = text[s..i].chars().count() == 1 && last_char.is_uppercase();
             close(
                 s,
                 i,

@@ -6,6 +6,13 @@ use chrono::NaiveDate;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
+/// Whether a CRM id is a stand-in made from the INN, domain or name (the export had none).
+fn is_synthetic(crm_id: &str) -> bool {
+    ["inn:", "domain:", "name:"]
+        .iter()
+        .any(|p| crm_id.starts_with(p))
+}
+
 /// Result of an upsert batch.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct UpsertCount {
@@ -97,6 +104,16 @@ impl super::Store {
         let mut count = UpsertCount::default();
         let now = chrono::Utc::now().timestamp();
         for a in accounts {
+            let resolved;
+            let a = if is_synthetic(&a.crm_id) {
+                resolved = Account {
+                    crm_id: self.resolve_synthetic_id(&mut tx, a).await?,
+                    ..a.clone()
+                };
+                &resolved
+            } else {
+                a
+            };
             let exists: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM accounts WHERE crm_id = $1")
                     .bind(&a.crm_id)
@@ -143,6 +160,43 @@ impl super::Store {
             .await
             .map_err(q("committing the account import"))?;
         Ok(count)
+    }
+
+    /// For a record without a CRM id: the id of the account it already is. The stand-in id
+    /// (`inn:…`, else `domain:…`, else `name:…`) changes when a later export adds an INN or a
+    /// domain; the account must not be imported twice.
+    async fn resolve_synthetic_id(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        a: &Account,
+    ) -> Result<String, StoreError> {
+        let mut candidates = vec![a.crm_id.clone()];
+        if let Some(inn) = &a.inn {
+            candidates.push(format!("inn:{inn}"));
+        }
+        candidates.extend(a.domains.iter().map(|d| format!("domain:{d}")));
+        candidates.push(format!("name:{}", crate::text::name_key(&a.name)));
+        for c in &candidates {
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT crm_id FROM accounts WHERE crm_id = $1")
+                    .bind(c)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(q("looking up an account"))?;
+            if let Some(f) = found {
+                return Ok(f);
+            }
+        }
+        // Imported earlier with a stand-in id and the same name, before an INN or domain was known.
+        let by_name: Option<String> = sqlx::query_scalar(
+            "SELECT crm_id FROM accounts WHERE name = $1 AND (crm_id LIKE 'inn:%' \
+             OR crm_id LIKE 'domain:%' OR crm_id LIKE 'name:%') ORDER BY id LIMIT 1",
+        )
+        .bind(&a.name)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(q("looking up an account"))?;
+        Ok(by_name.unwrap_or_else(|| a.crm_id.clone()))
     }
 
     /// Every account, by name.

@@ -37,6 +37,8 @@ pub struct SavedDocument {
     pub story_ids: Vec<i64>,
     /// Events of the previous version of the document, now deleted (the index must drop them).
     pub replaced_event_ids: Vec<i64>,
+    /// Accounts those deleted events were attached to (their scores must be recomputed).
+    pub replaced_accounts: Vec<i64>,
 }
 
 type DocumentQuery<'q> = sqlx::query::QueryScalar<'q, Sqlite, i64, sqlx::sqlite::SqliteArguments>;
@@ -137,8 +139,8 @@ impl super::Store {
             .fetch_optional(&mut *tx)
             .await
             .map_err(q("saving a document"))?;
-            let (document_id, replaced_event_ids) = match inserted {
-                Some(id) => (id, Vec::new()),
+            let (document_id, replaced_event_ids, replaced_accounts) = match inserted {
+                Some(id) => (id, Vec::new(), Vec::new()),
                 None => {
                     let id: i64 = bind_document(sqlx::query_scalar(
                         "UPDATE documents SET source = $1, title = $3, body = $4, lang = $5, published_at = $6, \
@@ -153,12 +155,20 @@ impl super::Store {
                             .fetch_all(&mut *tx)
                             .await
                             .map_err(q("reading a changed document's events"))?;
+                    let accounts: Vec<i64> = sqlx::query_scalar(
+                        "SELECT DISTINCT ea.account_id FROM event_accounts ea \
+                         JOIN events e ON e.id = ea.event_id WHERE e.document_id = $1",
+                    )
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(q("reading a changed document's accounts"))?;
                     sqlx::query("DELETE FROM events WHERE document_id = $1")
                         .bind(id)
                         .execute(&mut *tx)
                         .await
                         .map_err(q("replacing a changed document's events"))?;
-                    (id, old)
+                    (id, old, accounts)
                 }
             };
             let mut event_ids = Vec::with_capacity(events.len());
@@ -223,6 +233,7 @@ impl super::Store {
                 event_ids,
                 story_ids,
                 replaced_event_ids,
+                replaced_accounts,
             });
         }
         tx.commit().await.map_err(q("committing documents"))?;
@@ -400,7 +411,8 @@ impl super::Store {
             return Ok(Vec::new());
         }
         // Built with QueryBuilder rather than "$1 IS NULL OR …": PostgreSQL cannot type an
-        // untyped NULL parameter.
+        // untyped NULL parameter. Feedback finds its event by URL and kind, or story and kind,
+        // not by row id: a changed document's events get new rows, and SQLite may reuse ids.
         let mut qb = select_events(
             ", ea.account_id, ea.role, ea.match_confidence, ea.matched_as, ea.ambiguous, \
              COALESCE(s.reliability, 0.8) AS reliability \
@@ -410,7 +422,12 @@ impl super::Store {
              LEFT JOIN sources s ON s.name = d.source \
              WHERE NOT EXISTS (SELECT 1 FROM feedback f WHERE f.account_id = ea.account_id \
              AND f.verdict = 'not_relevant' \
-             AND (f.event_id = ea.event_id OR (f.event_id IS NULL AND e.detected_at <= f.created_at)))",
+             AND ((f.scope = 'event' AND f.kind = e.kind \
+                   AND (f.url = d.url OR f.story_id = COALESCE(e.story_id, e.id))) \
+               OR (f.scope = 'account' AND e.detected_at <= f.created_at)) \
+             AND NOT EXISTS (SELECT 1 FROM feedback g WHERE g.account_id = f.account_id \
+                   AND g.scope = f.scope AND g.id > f.id \
+                   AND (f.scope = 'account' OR (g.url = f.url AND g.kind = f.kind))))",
         );
         if let Some(ids) = accounts {
             qb.push(" AND ea.account_id IN (");

@@ -190,7 +190,8 @@ impl super::Store {
     }
 
     /// Stores feedback. `factors` are the contribution's factors at the time (JSON), kept so
-    /// weights can be learned from feedback later.
+    /// weights can be learned from feedback later. The event is also remembered by URL, kind and
+    /// story, so the verdict survives a re-crawl of a changed document.
     pub async fn add_feedback(
         &self,
         account_id: i64,
@@ -200,28 +201,42 @@ impl super::Store {
         note: Option<&str>,
         factors: &serde_json::Value,
     ) -> Result<i64, StoreError> {
-        let (kind, source): (Option<String>, Option<String>) = match event_id {
+        let (url, kind, story, source): (
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        ) = match event_id {
             Some(id) => sqlx::query_as(
-                "SELECT e.kind, d.source FROM events e JOIN documents d ON d.id = e.document_id \
-                 WHERE e.id = $1",
+                "SELECT d.url, e.kind, COALESCE(e.story_id, e.id), d.source FROM events e \
+                     JOIN documents d ON d.id = e.document_id WHERE e.id = $1",
             )
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(q("reading the event of feedback"))?
-            .map_or((None, None), |(k, s): (String, String)| (Some(k), Some(s))),
-            None => (None, None),
+            .map_or(
+                (None, None, None, None),
+                |(u, k, st, so): (String, String, i64, String)| {
+                    (Some(u), Some(k), Some(st), Some(so))
+                },
+            ),
+            None => (None, None, None, None),
         };
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO feedback (account_id, event_id, verdict, author, note, kind, source, \
-             factors, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO feedback (account_id, scope, event_id, url, kind, story_id, verdict, author, \
+             note, source, factors, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
         )
         .bind(account_id)
+        .bind(if event_id.is_some() { "event" } else { "account" })
         .bind(event_id)
+        .bind(url)
+        .bind(kind)
+        .bind(story)
         .bind(verdict.as_str())
         .bind(author)
         .bind(note)
-        .bind(kind)
         .bind(source)
         .bind(factors.to_string())
         .bind(Utc::now().timestamp())
@@ -229,6 +244,19 @@ impl super::Store {
         .await
         .map_err(q("saving feedback"))?;
         Ok(id)
+    }
+
+    /// Whether the event is attached to the account (whatever feedback says).
+    pub async fn is_attached(&self, account_id: i64, event_id: i64) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM event_accounts WHERE account_id = $1 AND event_id = $2",
+        )
+        .bind(account_id)
+        .bind(event_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("checking an attachment"))?;
+        Ok(n > 0)
     }
 
     /// An account's feedback, newest first.
@@ -267,8 +295,9 @@ impl super::Store {
         &self,
     ) -> Result<std::collections::HashMap<i64, DateTime<Utc>>, StoreError> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT account_id, MAX(created_at) FROM feedback WHERE event_id IS NULL \
-             AND verdict = 'not_relevant' GROUP BY account_id",
+            "SELECT f.account_id, f.created_at FROM feedback f WHERE f.scope = 'account' \
+             AND f.verdict = 'not_relevant' AND NOT EXISTS (SELECT 1 FROM feedback g \
+             WHERE g.account_id = f.account_id AND g.scope = 'account' AND g.id > f.id)",
         )
         .fetch_all(&self.pool)
         .await
@@ -277,19 +306,5 @@ impl super::Store {
             .into_iter()
             .filter_map(|(a, t)| DateTime::from_timestamp(t, 0).map(|t| (a, t)))
             .collect())
-    }
-
-    /// When the account as a whole was last marked not relevant (its CRM signals are muted for
-    /// a while after).
-    pub async fn muted_at(&self, account_id: i64) -> Result<Option<DateTime<Utc>>, StoreError> {
-        let t: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(created_at) FROM feedback WHERE account_id = $1 AND event_id IS NULL \
-             AND verdict = 'not_relevant'",
-        )
-        .bind(account_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(q("reading feedback"))?;
-        Ok(t.and_then(|t| DateTime::from_timestamp(t, 0)))
     }
 }

@@ -161,16 +161,17 @@ fn name_words(name: &str) -> (Vec<String>, u64) {
             f
         })
         .collect();
-    // "B.V.", "S.A.", "N.V.": runs of one-letter words are one abbreviation.
+    // "B.V.", "S.A.", "N.V.": dotted runs of one-letter words are one abbreviation (a legal
+    // form to strip); "A & B Logistics" stays three words, as the text scan sees it.
     let mut merged: Vec<String> = Vec::with_capacity(words.len());
-    let mut prev_single = false;
-    for w in words {
+    let mut joins_next = false;
+    for (w, t) in words.into_iter().zip(&toks) {
         let single = w.chars().count() == 1;
         match merged.last_mut() {
-            Some(last) if single && prev_single => last.push_str(&w),
+            Some(last) if single && joins_next => last.push_str(&w),
             _ => merged.push(w),
         }
-        prev_single = single;
+        joins_next = single && t.dot_joined;
     }
     let mut words = merged;
     let mut forms = 0u64;
@@ -512,6 +513,10 @@ mod tests {
             vec![1]
         );
         assert_eq!(ids(&m, "Подробнее на www.kedron.ru/news."), vec![1]);
+        assert!(
+            ids(&m, "Подробнее на my-kedron.ru.").is_empty(),
+            "another domain"
+        );
         assert_eq!(ids(&m, "Shares (NASDAQ: KSTL) fell."), vec![2]);
         assert!(ids(&m, "Kestrel Capital Partners raised a fund.").is_empty());
     }

@@ -279,7 +279,13 @@ impl<'m, 't> Scan<'m, 't> {
                 while self.toks[j].dot_joined && j + 1 < self.toks.len() {
                     j += 1;
                 }
-                let chain = self.text[t.start as usize..self.toks[j].end as usize].to_lowercase();
+                // Hyphens belong to domain labels ("my-shop.ru" is not "shop.ru").
+                let b = self.text.as_bytes();
+                let mut from = t.start as usize;
+                while from > 0 && (b[from - 1] == b'-' || b[from - 1].is_ascii_alphanumeric()) {
+                    from -= 1;
+                }
+                let chain = self.text[from..self.toks[j].end as usize].to_lowercase();
                 let labels: Vec<&str> = chain.split('.').collect();
                 for k in 0..labels.len().saturating_sub(1) {
                     let d = labels[k..].join(".");
@@ -290,7 +296,7 @@ impl<'m, 't> Scan<'m, 't> {
                             self.identified.insert(ix);
                             self.push(
                                 ix,
-                                t.start as usize,
+                                from,
                                 self.toks[j].end as usize,
                                 0.95,
                                 false,
