@@ -284,16 +284,24 @@ impl App {
             bar.set_message(spec.name.clone());
             let r = pipeline.crawl(spec).await;
             tracing::info!(source = %r.source, items = r.items, new = r.new_or_changed, events = r.events, error = r.error.as_deref().unwrap_or(""), "source crawled");
+            let mut next_run_at = crate::schedule::next_run(
+                now,
+                spec,
+                failures_after(&self.store, &spec.name, r.error.is_some()).await,
+            );
+            // A server that said when to come back is not asked earlier.
+            if let Some(wait) = r
+                .retry_after
+                .and_then(|d| chrono::Duration::from_std(d).ok())
+            {
+                next_run_at = next_run_at.max(now + wait);
+            }
             let outcome = RunOutcome {
                 at: Utc::now(),
                 error: r.error.clone(),
                 items_seen: r.items as i64,
                 items_new: r.new_or_changed as i64,
-                next_run_at: crate::schedule::next_run(
-                    now,
-                    spec,
-                    failures_after(&self.store, &spec.name, r.error.is_some()).await,
-                ),
+                next_run_at,
             };
             self.store.record_run(&spec.name, &outcome).await?;
             report.times += r.times;

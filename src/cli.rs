@@ -356,7 +356,18 @@ async fn run(cli: Cli) -> Result<()> {
             }
             for s in &r.sources {
                 match &s.error {
-                    Some(e) => println!("{:<28} FAILED: {e}", s.source),
+                    Some(e) => println!(
+                        "{:<28} FAILED ({}): {e}",
+                        s.source,
+                        if s.transient {
+                            "will retry"
+                        } else {
+                            "fix the source"
+                        }
+                    ),
+                    None if s.not_modified => {
+                        println!("{:<28} not modified since the last crawl", s.source)
+                    }
                     None => println!(
                         "{:<28} {:>5} items, {:>5} new/changed, {:>4} events ({} on accounts)",
                         s.source, s.items, s.new_or_changed, s.events, s.matched_events
@@ -367,6 +378,13 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("no source is due (use --all to crawl every source now)");
             }
             println!("{} accounts scored", r.scored_accounts);
+            // The exit code says whether any source failed (scripts and cron can tell).
+            let failed = r.sources.iter().filter(|s| s.error.is_some()).count();
+            if failed > 0 {
+                anyhow::bail!(
+                    "{failed} source(s) failed (see above; `trigger-radar sources` shows their health)"
+                );
+            }
             Ok(())
         }
         Cmd::Serve { listen, tick } => {

@@ -53,6 +53,12 @@ pub struct FetchConfig {
     pub connect_timeout_secs: u64,
     /// Bodies larger than this are cut off and the fetch fails.
     pub max_body_bytes: usize,
+    /// Pause between two requests to the same host (a host's Crawl-delay can make it longer).
+    pub min_host_delay_ms: u64,
+    /// Requests in flight at once, over all hosts.
+    pub max_concurrency: usize,
+    /// Obey robots.txt (rules for `TriggerRadar` or `*`, and Crawl-delay).
+    pub obey_robots: bool,
 }
 
 /// Detection.
@@ -221,6 +227,9 @@ impl Default for FetchConfig {
             timeout_secs: 30,
             connect_timeout_secs: 10,
             max_body_bytes: 10 * 1024 * 1024,
+            min_host_delay_ms: 1_000,
+            max_concurrency: 8,
+            obey_robots: true,
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::accounts::Matcher;
 use crate::detect::{Detector, document_text};
 use crate::extract;
-use crate::fetch::{Fetcher, decode::decode};
+use crate::fetch::{Fetcher, Outcome, decode::decode};
 use crate::model::{Document, Event, RawItem, company_names};
 use crate::search::{IndexDoc, Indexer};
 use crate::sources::SourceSpec;
@@ -77,6 +77,14 @@ pub struct SourceReport {
     pub touched_accounts: Vec<i64>,
     /// Set when the source failed; other sources carry on.
     pub error: Option<String>,
+    /// The failure may pass (timeout, 429, 5xx): retry with backoff. Permanent failures (404,
+    /// robots.txt, a body over the cap) also back off, but need the source fixed.
+    pub transient: bool,
+    /// The server asked to wait this long (`Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
+    /// The source answered 304 Not Modified: nothing was parsed.
+    pub not_modified: bool,
     pub times: StageTimes,
     /// Charset the body was read in and how it was chosen.
     pub encoding: String,
@@ -110,12 +118,28 @@ impl Pipeline<'_> {
 
     async fn crawl_inner(&self, spec: &SourceSpec, r: &mut SourceReport) -> Result<(), String> {
         let t = Instant::now();
-        let fetched = self
-            .fetcher
-            .get(&spec.url)
+        let validators = self
+            .store
+            .validators(&spec.url)
             .await
             .map_err(|e| e.to_string())?;
+        let outcome = self
+            .fetcher
+            .get_if_changed(&spec.url, validators.as_ref())
+            .await;
         r.times.fetch += t.elapsed();
+        let fetched = match outcome {
+            Ok(Outcome::Body(f)) => f,
+            Ok(Outcome::NotModified) => {
+                r.not_modified = true;
+                return Ok(());
+            }
+            Err(e) => {
+                r.transient = e.is_transient();
+                r.retry_after = e.retry_after();
+                return Err(e.to_string());
+            }
+        };
 
         let t = Instant::now();
         let decoded = decode(
@@ -188,6 +212,11 @@ impl Pipeline<'_> {
             self.indexer.add(docs).map_err(|e| e.to_string())?;
             r.times.index += t.elapsed();
         }
+        // Only now: a failure above must not make the next run skip this body as unchanged.
+        self.store
+            .save_validators(&spec.url, &fetched.validators)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(())
     }
 }

@@ -72,6 +72,8 @@ async fn http_feeds_decode_fail_and_cap_independently() {
     let mut cfg = Config::for_data_dir(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.max_body_bytes = 100_000;
+    // One local host serves every source: no pause between them in a test.
+    cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();
     app.import_accounts(&dir.path().join("accounts.csv"))
         .await

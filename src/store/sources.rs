@@ -113,4 +113,50 @@ impl super::Store {
         .await
         .map_err(q("finding due sources"))
     }
+
+    /// The cache validators stored for `url` (conditional GET).
+    pub async fn validators(
+        &self,
+        url: &str,
+    ) -> Result<Option<crate::fetch::Validators>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT etag, last_modified FROM http_validators WHERE url = $1")
+                .bind(url)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("reading cache validators"))?;
+        Ok(row.map(|(etag, last_modified)| crate::fetch::Validators {
+            etag,
+            last_modified,
+        }))
+    }
+
+    /// Stores `url`'s validators after its body was processed (none: forget them).
+    pub async fn save_validators(
+        &self,
+        url: &str,
+        v: &crate::fetch::Validators,
+    ) -> Result<(), StoreError> {
+        if v.etag.is_none() && v.last_modified.is_none() {
+            sqlx::query("DELETE FROM http_validators WHERE url = $1")
+                .bind(url)
+                .execute(&self.pool)
+                .await
+                .map_err(q("forgetting cache validators"))?;
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO http_validators (url, etag, last_modified, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, \
+             last_modified = excluded.last_modified, updated_at = excluded.updated_at",
+        )
+        .bind(url)
+        .bind(&v.etag)
+        .bind(&v.last_modified)
+        .bind(chrono::Utc::now().timestamp())
+        .execute(&self.pool)
+        .await
+        .map_err(q("saving cache validators"))?;
+        Ok(())
+    }
 }
