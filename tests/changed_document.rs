@@ -70,3 +70,24 @@ async fn changed_content_replaces_events() {
     assert_eq!(search("jobs").await, 1);
     app.close_indexer().unwrap();
 }
+
+#[tokio::test]
+async fn tracking_links_to_one_article_are_one_document() {
+    let (_dir, app, feed_file) = common::one_feed_instance().await;
+    std::fs::write(
+        &feed_file,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title>\
+         <item><title>Kelvane opens a plant</title><link>https://Example.invalid/kelvane?utm_source=tg&amp;id=3#top</link>\
+         <description>Kelvane Ltd opened a new factory in Ohio.</description></item>\
+         <item><title>Kelvane opens a plant</title><link>https://example.invalid/kelvane?id=3&amp;fbclid=abc</link>\
+         <description>Kelvane Ltd opened a new factory in Ohio.</description></item>\
+         </channel></rss>",
+    )
+    .unwrap();
+    let r = app.crawl(None, false, false).await.unwrap();
+    assert_eq!(r.new_documents(), 1, "{:?}", r.sources);
+    assert_eq!(app.store.stats().await.unwrap().documents, 1);
+    let events = app.store.events_after(0, 10).await.unwrap();
+    assert_eq!(events[0].url, "https://example.invalid/kelvane?id=3");
+    app.close_indexer().unwrap();
+}

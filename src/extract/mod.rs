@@ -48,6 +48,50 @@ pub fn content_hash(title: &str, text: &str) -> String {
         .collect::<String>()
 }
 
+/// Query parameters that track a click, not name a page.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "yclid",
+    "dclid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "_openstat",
+    "igshid",
+    "ref_src",
+];
+
+/// The canonical form of a page URL, so one article shared with different tracking links is one
+/// document: fragment dropped, `utm_*` and click ids removed, the remaining query sorted, scheme
+/// and host lowercase, default port dropped. Anything that is not an http(s) URL (a file path, a
+/// stable id) is returned as is.
+pub fn canonical_url(raw: &str) -> String {
+    let raw = raw.trim();
+    let Ok(mut url) = reqwest::Url::parse(raw) else {
+        return raw.to_string();
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return raw.to_string();
+    }
+    url.set_fragment(None);
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    if pairs.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
 /// Builds the document; `fetched_at` stands in for a missing publication date.
 pub fn extract(item: &RawItem, fetched_at: DateTime<Utc>) -> Document {
     let title = html_to_text(&item.title);
@@ -55,7 +99,7 @@ pub fn extract(item: &RawItem, fetched_at: DateTime<Utc>) -> Document {
     let lang = lang::detect(&format!("{title} {text}"), item.lang_hint);
     Document {
         source: item.source.clone(),
-        url: item.url.clone(),
+        url: canonical_url(&item.url),
         content_hash: content_hash(&title, &text),
         title,
         text,
@@ -67,6 +111,22 @@ pub fn extract(item: &RawItem, fetched_at: DateTime<Utc>) -> Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_canonical() {
+        assert_eq!(
+            canonical_url(
+                "HTTPS://News.Example.com:443/a/b?utm_source=tg&id=7&fbclid=x&b=2#comments"
+            ),
+            "https://news.example.com/a/b?b=2&id=7"
+        );
+        assert_eq!(
+            canonical_url("https://news.example.com/a?utm_medium=rss"),
+            "https://news.example.com/a"
+        );
+        assert_eq!(canonical_url("feed-item-17"), "feed-item-17");
+        assert_eq!(canonical_url("/tmp/x.xml"), "/tmp/x.xml");
+    }
 
     #[test]
     fn html_becomes_text() {
