@@ -154,9 +154,37 @@ impl Pipeline<'_> {
         r.times.decode += t.elapsed();
 
         let t = Instant::now();
-        let items = spec.parse_items(&decoded.text).map_err(|e| e.to_string())?;
-        r.items = items.len();
+        let (mut items, mut next) = spec
+            .parse_page(&decoded.text, &fetched.url)
+            .map_err(|e| e.to_string())?;
         r.times.parse += t.elapsed();
+        // Further pages of a paginated listing (html `next`), up to its `max_pages`.
+        let mut pages = 1;
+        while let Some(url) = next.take()
+            && pages < spec.max_pages()
+        {
+            pages += 1;
+            let t = Instant::now();
+            let page = self.fetcher.get(&url).await.map_err(|e| {
+                r.transient = e.is_transient();
+                e.to_string()
+            })?;
+            r.times.fetch += t.elapsed();
+            let t = Instant::now();
+            let text = decode(
+                &page.bytes,
+                page.content_type.as_deref(),
+                spec.encoding.as_deref(),
+            )
+            .text;
+            let (more, after) = spec
+                .parse_page(&text, &page.url)
+                .map_err(|e| e.to_string())?;
+            items.extend(more);
+            next = after;
+            r.times.parse += t.elapsed();
+        }
+        r.items = items.len();
 
         let known = self
             .store

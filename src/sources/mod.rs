@@ -1,7 +1,9 @@
 //! Source definitions (`sources/**/*.toml`, one file per source) and the connectors that turn a
 //! fetched body into [`RawItem`]s. One file per connector kind.
 
+pub mod dates;
 pub mod feed;
+pub mod html;
 
 use crate::model::{Lang, RawItem};
 use serde::Deserialize;
@@ -30,12 +32,14 @@ pub enum SourceError {
     },
 }
 
-/// Connector kinds. Only `feed` exists so far; later kinds (`html`, `hh`, `edgar`, …) join here.
+/// Connector kinds; later ones (`json`, `hh`, `edgar`, …) join here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
     /// RSS 0.9x/1.0/2.0, Atom or JSON Feed.
     Feed,
+    /// A listing page read with CSS selectors (`[html]`).
+    Html,
 }
 
 impl SourceKind {
@@ -43,6 +47,7 @@ impl SourceKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SourceKind::Feed => "feed",
+            SourceKind::Html => "html",
         }
     }
 }
@@ -70,6 +75,9 @@ pub struct SourceSpec {
     pub reliability: f32,
     #[serde(default = "default_true")]
     pub enabled: bool,
+    /// `kind = "html"`: the selectors.
+    #[serde(default)]
+    pub html: Option<html::HtmlSpec>,
     /// The file this came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
@@ -122,6 +130,18 @@ impl SourceSpec {
         {
             return Err(invalid(format!("`encoding` `{e}` is not a known charset")));
         }
+        match (spec.kind, &spec.html) {
+            (SourceKind::Html, None) => {
+                return Err(invalid(
+                    "`kind = \"html\"` needs an [html] table with at least `item = \"CSS selector\"`".into(),
+                ));
+            }
+            (SourceKind::Html, Some(h)) => {
+                h.compile().map_err(invalid)?;
+            }
+            (_, Some(_)) => return Err(invalid("[html] is only for `kind = \"html\"`".into())),
+            _ => {}
+        }
         if !spec.url.contains("://") && Path::new(&spec.url).is_relative() {
             let base = file.parent().unwrap_or(Path::new("."));
             spec.url = base.join(&spec.url).display().to_string();
@@ -132,9 +152,35 @@ impl SourceSpec {
 
     /// Turns a decoded body into items, by connector kind.
     pub fn parse_items(&self, utf8: &str) -> Result<Vec<RawItem>, SourceError> {
-        match self.kind {
-            SourceKind::Feed => feed::parse(self, utf8),
+        self.parse_page(utf8, &self.url).map(|(items, _)| items)
+    }
+
+    /// Parses one fetched page at `page_url`: its items and, for paginated connectors, the next
+    /// page to read.
+    pub fn parse_page(
+        &self,
+        utf8: &str,
+        page_url: &str,
+    ) -> Result<(Vec<RawItem>, Option<String>), SourceError> {
+        match (self.kind, &self.html) {
+            (SourceKind::Feed, _) => feed::parse(self, utf8).map(|i| (i, None)),
+            (SourceKind::Html, Some(h)) => {
+                let sel = h.compile().map_err(|message| SourceError::Invalid {
+                    path: self.file.clone(),
+                    message,
+                })?;
+                html::parse_page(self, &sel, page_url, utf8)
+            }
+            (SourceKind::Html, None) => Err(SourceError::Invalid {
+                path: self.file.clone(),
+                message: "`kind = \"html\"` needs an [html] table".into(),
+            }),
         }
+    }
+
+    /// Pages read per crawl (the first included).
+    pub fn max_pages(&self) -> u32 {
+        self.html.as_ref().map_or(1, |h| h.max_pages.max(1))
     }
 }
 
