@@ -118,14 +118,15 @@ impl Pipeline<'_> {
 
     async fn crawl_inner(&self, spec: &SourceSpec, r: &mut SourceReport) -> Result<(), String> {
         let t = Instant::now();
+        let first_url = spec.first_url();
         let validators = self
             .store
-            .validators(&spec.url)
+            .validators(&first_url)
             .await
             .map_err(|e| e.to_string())?;
         let outcome = self
             .fetcher
-            .get_if_changed(&spec.url, validators.as_ref())
+            .get_if_changed(&first_url, validators.as_ref())
             .await;
         r.times.fetch += t.elapsed();
         let fetched = match outcome {
@@ -155,7 +156,7 @@ impl Pipeline<'_> {
 
         let t = Instant::now();
         let (mut items, mut next) = spec
-            .parse_page(&decoded.text, &fetched.url)
+            .parse_page(&decoded.text, &fetched.url, 0)
             .map_err(|e| e.to_string())?;
         r.times.parse += t.elapsed();
         // Further pages of a paginated listing (html `next`), up to its `max_pages`.
@@ -178,7 +179,7 @@ impl Pipeline<'_> {
             )
             .text;
             let (more, after) = spec
-                .parse_page(&text, &page.url)
+                .parse_page(&text, &page.url, pages - 1)
                 .map_err(|e| e.to_string())?;
             items.extend(more);
             next = after;
@@ -242,7 +243,7 @@ impl Pipeline<'_> {
         }
         // Only now: a failure above must not make the next run skip this body as unchanged.
         self.store
-            .save_validators(&spec.url, &fetched.validators)
+            .save_validators(&first_url, &fetched.validators)
             .await
             .map_err(|e| e.to_string())?;
         Ok(())

@@ -4,6 +4,7 @@
 pub mod dates;
 pub mod feed;
 pub mod html;
+pub mod json;
 
 use crate::model::{Lang, RawItem};
 use serde::Deserialize;
@@ -40,6 +41,8 @@ pub enum SourceKind {
     Feed,
     /// A listing page read with CSS selectors (`[html]`).
     Html,
+    /// A JSON API read with JSON pointers (`[json]`).
+    Json,
 }
 
 impl SourceKind {
@@ -48,6 +51,7 @@ impl SourceKind {
         match self {
             SourceKind::Feed => "feed",
             SourceKind::Html => "html",
+            SourceKind::Json => "json",
         }
     }
 }
@@ -78,6 +82,9 @@ pub struct SourceSpec {
     /// `kind = "html"`: the selectors.
     #[serde(default)]
     pub html: Option<html::HtmlSpec>,
+    /// `kind = "json"`: the pointers and pagination.
+    #[serde(default)]
+    pub json: Option<json::JsonSpec>,
     /// The file this came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
@@ -142,6 +149,17 @@ impl SourceSpec {
             (_, Some(_)) => return Err(invalid("[html] is only for `kind = \"html\"`".into())),
             _ => {}
         }
+        match (spec.kind, &spec.json) {
+            (SourceKind::Json, None) => {
+                return Err(invalid(
+                    "`kind = \"json\"` needs a [json] table with `items`, `title` and `link` or `id`"
+                        .into(),
+                ));
+            }
+            (SourceKind::Json, Some(j)) => j.validate().map_err(invalid)?,
+            (_, Some(_)) => return Err(invalid("[json] is only for `kind = \"json\"`".into())),
+            _ => {}
+        }
         if !spec.url.contains("://") && Path::new(&spec.url).is_relative() {
             let base = file.parent().unwrap_or(Path::new("."));
             spec.url = base.join(&spec.url).display().to_string();
@@ -152,7 +170,16 @@ impl SourceSpec {
 
     /// Turns a decoded body into items, by connector kind.
     pub fn parse_items(&self, utf8: &str) -> Result<Vec<RawItem>, SourceError> {
-        self.parse_page(utf8, &self.url).map(|(items, _)| items)
+        self.parse_page(utf8, &self.first_url(), 0)
+            .map(|(items, _)| items)
+    }
+
+    /// The URL of the first page (`{page}` and `{cursor}` placeholders filled in).
+    pub fn first_url(&self) -> String {
+        match &self.json {
+            Some(j) => json::first_url(&self.url, j),
+            None => self.url.clone(),
+        }
     }
 
     /// Parses one fetched page at `page_url`: its items and, for paginated connectors, the next
@@ -161,7 +188,11 @@ impl SourceSpec {
         &self,
         utf8: &str,
         page_url: &str,
+        page: u32,
     ) -> Result<(Vec<RawItem>, Option<String>), SourceError> {
+        if let (SourceKind::Json, Some(j)) = (self.kind, &self.json) {
+            return json::parse_page(self, j, page, utf8);
+        }
         match (self.kind, &self.html) {
             (SourceKind::Feed, _) => feed::parse(self, utf8).map(|i| (i, None)),
             (SourceKind::Html, Some(h)) => {
@@ -171,16 +202,20 @@ impl SourceSpec {
                 })?;
                 html::parse_page(self, &sel, page_url, utf8)
             }
-            (SourceKind::Html, None) => Err(SourceError::Invalid {
+            (SourceKind::Html | SourceKind::Json, _) => Err(SourceError::Invalid {
                 path: self.file.clone(),
-                message: "`kind = \"html\"` needs an [html] table".into(),
+                message: format!("`kind = \"{}\"` needs its table", self.kind.as_str()),
             }),
         }
     }
 
     /// Pages read per crawl (the first included).
     pub fn max_pages(&self) -> u32 {
-        self.html.as_ref().map_or(1, |h| h.max_pages.max(1))
+        match (&self.html, &self.json) {
+            (Some(h), _) => h.max_pages.max(1),
+            (_, Some(j)) => j.max_pages.max(1),
+            _ => 1,
+        }
     }
 }
 
