@@ -146,3 +146,78 @@ async fn json_apis_by_page_and_by_cursor() {
     assert_eq!(kinds[2].0, "new_facility", "{kinds:?}");
     app.close_indexer().unwrap();
 }
+
+#[tokio::test]
+async fn greenhouse_and_lever_boards() {
+    let app_router = Router::new()
+        .route(
+            "/v1/boards/kestrel/jobs",
+            get(|| async {
+                axum::Json(json!({"jobs": [
+                    {"id": 4011, "title": "Senior Data Engineer",
+                     "absolute_url": "https://boards.greenhouse.io/kestrel/jobs/4011",
+                     "updated_at": "2026-11-18T10:00:00-05:00",
+                     "location": {"name": "Denver, CO"},
+                     "content": "&lt;p&gt;You will migrate our pipelines from Oracle to &lt;b&gt;PostgreSQL&lt;/b&gt;.&lt;/p&gt;"}
+                ], "meta": {"total": 1}}))
+            }),
+        )
+        .route(
+            "/v0/postings/norvane",
+            get(|| async {
+                axum::Json(json!([
+                    {"id": "a1b2", "text": "Account Executive, Nordics",
+                     "hostedUrl": "https://jobs.lever.co/norvane/a1b2",
+                     "createdAt": 1763452800000i64,
+                     "categories": {"location": "Oslo", "team": "Sales"},
+                     "descriptionPlain": "Sell our clinical scheduling software to hospitals.",
+                     "additionalPlain": "Salesforce experience is a plus."}
+                ]))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app_router).await.unwrap() });
+
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sources");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(
+        src.join("gh.toml"),
+        format!("name = \"gh\"\nkind = \"greenhouse\"\nboard = \"kestrel\"\nurl = \"{base}/v1/boards/kestrel/jobs?content=true\"\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("lv.toml"),
+        format!("name = \"lv\"\nkind = \"lever\"\nboard = \"norvane\"\nurl = \"{base}/v0/postings/norvane?mode=json\"\n"),
+    )
+    .unwrap();
+    std::fs::write(src.join("nob.toml"), "name = \"nob\"\nkind = \"lever\"\n").unwrap();
+    let spec = trigger_radar::sources::SourceSpec::from_toml(
+        "name = \"x\"\nkind = \"greenhouse\"\nboard = \"acme\"\n",
+        std::path::Path::new("x.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        spec.url,
+        "https://boards-api.greenhouse.io/v1/boards/acme/jobs?content=true"
+    );
+
+    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    cfg.sources_dirs = vec![src];
+    cfg.fetch.min_host_delay_ms = 0;
+    let app = App::open(cfg).await.unwrap();
+    let r = app.crawl(None, false, false).await.unwrap();
+    assert!(
+        r.source_file_errors
+            .iter()
+            .any(|e| e.contains("nob.toml") && e.contains("board")),
+        "{:?}",
+        r.source_file_errors
+    );
+    for s in &r.sources {
+        assert_eq!((s.items, s.error.clone()), (1, None), "{s:?}");
+    }
+    assert_eq!(app.store.stats().await.unwrap().documents, 2);
+    app.close_indexer().unwrap();
+}

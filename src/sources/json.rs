@@ -38,6 +38,53 @@ pub struct JsonSpec {
     /// Pages read per crawl, the first included.
     #[serde(default = "one")]
     pub max_pages: u32,
+    /// The body fields hold escaped HTML (Greenhouse's `content`): unescape before use.
+    #[serde(default)]
+    pub body_escaped_html: bool,
+}
+
+/// The API URL and field mapping of a public job board.
+pub fn job_board(kind: super::SourceKind, board: &str) -> (String, JsonSpec) {
+    let p = |s: &str| s.to_string();
+    match kind {
+        super::SourceKind::Lever => (
+            format!("https://api.lever.co/v0/postings/{board}?mode=json"),
+            JsonSpec {
+                items: p(""),
+                title: p("/text"),
+                link: Some(p("/hostedUrl")),
+                id: Some(p("/id")),
+                body: vec![
+                    p("/categories/location"),
+                    p("/categories/team"),
+                    p("/descriptionPlain"),
+                    p("/additionalPlain"),
+                ],
+                date: Some(p("/createdAt")),
+                page_start: 0,
+                next: None,
+                cursor: None,
+                max_pages: 1,
+                body_escaped_html: false,
+            },
+        ),
+        _ => (
+            format!("https://boards-api.greenhouse.io/v1/boards/{board}/jobs?content=true"),
+            JsonSpec {
+                items: p("/jobs"),
+                title: p("/title"),
+                link: Some(p("/absolute_url")),
+                id: Some(p("/id")),
+                body: vec![p("/location/name"), p("/content")],
+                date: Some(p("/updated_at")),
+                page_start: 0,
+                next: None,
+                cursor: None,
+                max_pages: 1,
+                body_escaped_html: true,
+            },
+        ),
+    }
 }
 
 fn one() -> u32 {
@@ -129,12 +176,25 @@ pub fn parse_page(
             .body
             .iter()
             .filter_map(|p| text(it.pointer(p)))
+            .map(|b| {
+                if spec.body_escaped_html {
+                    // "&lt;p&gt;…" → "<p>…": extraction then strips the markup.
+                    crate::extract::html_to_text(&b)
+                } else {
+                    b
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n\n");
         let published_at = spec.date.as_deref().and_then(|p| match it.pointer(p) {
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .and_then(|s| chrono::DateTime::from_timestamp(s, 0)),
+            // Unix seconds, or milliseconds (Lever's createdAt).
+            Some(Value::Number(n)) => n.as_i64().and_then(|s| {
+                if s > 100_000_000_000 {
+                    chrono::DateTime::from_timestamp_millis(s)
+                } else {
+                    chrono::DateTime::from_timestamp(s, 0)
+                }
+            }),
             v => text(v).and_then(|t| dates::parse_date(&t)),
         });
         items.push(RawItem {
@@ -164,4 +224,53 @@ pub fn parse_page(
         None
     };
     Ok((items, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::SourceSpec;
+
+    #[test]
+    fn greenhouse_bodies_are_unescaped_and_lever_dates_are_milliseconds() {
+        let gh = SourceSpec::from_toml(
+            "name = \"gh\"\nkind = \"greenhouse\"\nboard = \"k\"\n",
+            std::path::Path::new("gh.toml"),
+        )
+        .unwrap();
+        let (items, next) = gh
+            .parse_page(
+                r#"{"jobs": [{"id": 1, "title": "Engineer", "absolute_url": "https://x.test/1",
+                   "updated_at": "2026-11-18T10:00:00Z", "location": {"name": "Denver"},
+                   "content": "&lt;p&gt;From Oracle to &lt;b&gt;PostgreSQL&lt;/b&gt;.&lt;/p&gt;"}]}"#,
+                &gh.url,
+                0,
+            )
+            .unwrap();
+        assert_eq!(next, None);
+        assert_eq!(
+            items[0].body,
+            "Denver\n\n<p>From Oracle to <b>PostgreSQL</b>.</p>"
+        );
+        assert_eq!(
+            crate::extract::html_to_text(&items[0].body),
+            "Denver From Oracle to PostgreSQL."
+        );
+        let lv = SourceSpec::from_toml(
+            "name = \"lv\"\nkind = \"lever\"\nboard = \"n\"\n",
+            std::path::Path::new("lv.toml"),
+        )
+        .unwrap();
+        let (items, _) = lv
+            .parse_page(
+                r#"[{"id": "a", "text": "AE", "hostedUrl": "https://x.test/a", "createdAt": 1763452800000}]"#,
+                &lv.url,
+                0,
+            )
+            .unwrap();
+        assert_eq!(
+            items[0].published_at.map(|d| d.to_rfc3339()).as_deref(),
+            Some("2025-11-18T08:00:00+00:00")
+        );
+    }
 }

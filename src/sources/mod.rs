@@ -43,6 +43,10 @@ pub enum SourceKind {
     Html,
     /// A JSON API read with JSON pointers (`[json]`).
     Json,
+    /// A Greenhouse job board (`board = "company"`): its public jobs API.
+    Greenhouse,
+    /// A Lever job board (`board = "company"`): its public postings API.
+    Lever,
 }
 
 impl SourceKind {
@@ -52,6 +56,8 @@ impl SourceKind {
             SourceKind::Feed => "feed",
             SourceKind::Html => "html",
             SourceKind::Json => "json",
+            SourceKind::Greenhouse => "greenhouse",
+            SourceKind::Lever => "lever",
         }
     }
 }
@@ -63,8 +69,13 @@ pub struct SourceSpec {
     /// Unique name; shown on the health page and stored with every document.
     pub name: String,
     pub kind: SourceKind,
-    /// http(s) URL, `file://` URL, or a path relative to the definition file's folder.
+    /// http(s) URL, `file://` URL, or a path relative to the definition file's folder. Job-board
+    /// kinds build it from `board` when it is left out.
+    #[serde(default)]
     pub url: String,
+    /// `greenhouse`, `lever`: the company's board token.
+    #[serde(default)]
+    pub board: Option<String>,
     /// Language hint ("ru" / "en"); each item's language is still detected.
     #[serde(default)]
     pub lang: Option<String>,
@@ -88,6 +99,9 @@ pub struct SourceSpec {
     /// The file this came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
+    /// Set when `json` was filled in by a job-board kind rather than written in the file.
+    #[serde(skip)]
+    pub kind_preset: bool,
 }
 
 fn default_interval() -> u32 {
@@ -115,6 +129,29 @@ impl SourceSpec {
         let mut spec: SourceSpec = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if spec.name.trim().is_empty() {
             return Err(invalid("`name` is empty".into()));
+        }
+        if matches!(spec.kind, SourceKind::Greenhouse | SourceKind::Lever) {
+            let board = spec
+                .board
+                .clone()
+                .filter(|b| !b.trim().is_empty())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "`kind = \"{}\"` needs `board = \"company\"`",
+                        spec.kind.as_str()
+                    ))
+                })?;
+            if spec.json.is_some() {
+                return Err(invalid("[json] is only for `kind = \"json\"`".into()));
+            }
+            let (url, preset) = json::job_board(spec.kind, board.trim());
+            if spec.url.is_empty() {
+                spec.url = url;
+            }
+            spec.json = Some(preset);
+            spec.kind_preset = true;
+        } else if spec.url.trim().is_empty() {
+            return Err(invalid("`url` is missing".into()));
         }
         if !(0.0..=1.0).contains(&spec.reliability) {
             return Err(invalid(format!(
@@ -150,6 +187,7 @@ impl SourceSpec {
             _ => {}
         }
         match (spec.kind, &spec.json) {
+            (SourceKind::Greenhouse | SourceKind::Lever, _) => {}
             (SourceKind::Json, None) => {
                 return Err(invalid(
                     "`kind = \"json\"` needs a [json] table with `items`, `title` and `link` or `id`"
@@ -190,7 +228,9 @@ impl SourceSpec {
         page_url: &str,
         page: u32,
     ) -> Result<(Vec<RawItem>, Option<String>), SourceError> {
-        if let (SourceKind::Json, Some(j)) = (self.kind, &self.json) {
+        if let (SourceKind::Json | SourceKind::Greenhouse | SourceKind::Lever, Some(j)) =
+            (self.kind, &self.json)
+        {
             return json::parse_page(self, j, page, utf8);
         }
         match (self.kind, &self.html) {
@@ -202,7 +242,7 @@ impl SourceSpec {
                 })?;
                 html::parse_page(self, &sel, page_url, utf8)
             }
-            (SourceKind::Html | SourceKind::Json, _) => Err(SourceError::Invalid {
+            (_, _) => Err(SourceError::Invalid {
                 path: self.file.clone(),
                 message: format!("`kind = \"{}\"` needs its table", self.kind.as_str()),
             }),
