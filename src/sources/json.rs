@@ -228,7 +228,6 @@ pub fn parse_page(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::sources::SourceSpec;
 
     #[test]
