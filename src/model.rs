@@ -440,6 +440,9 @@ pub struct Event {
     pub title: String,
     pub lang: Lang,
     pub published_at: DateTime<Utc>,
+    /// Found by the first crawl of its source: history, not news (no alerts).
+    #[serde(default)]
+    pub baseline: bool,
 }
 
 /// An event attached to an account.

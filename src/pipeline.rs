@@ -187,6 +187,12 @@ impl Pipeline<'_> {
         }
         r.items = items.len();
 
+        // Until a source has been read once successfully, what it holds is its history.
+        let baseline = self
+            .store
+            .is_baseline_run(&spec.name)
+            .await
+            .map_err(|e| e.to_string())?;
         let known = self
             .store
             .known_hashes(&spec.name)
@@ -195,10 +201,11 @@ impl Pipeline<'_> {
         let detector = self.detector.clone();
         let matcher = self.matcher.clone();
         // Extraction, detection and matching are CPU work: keep them off the async workers.
-        let (processed, unchanged, times) =
-            tokio::task::spawn_blocking(move || process(&items, &known, &detector, &matcher))
-                .await
-                .map_err(|e| format!("processing panicked: {e}"))?;
+        let (processed, unchanged, times) = tokio::task::spawn_blocking(move || {
+            process(&items, &known, &detector, &matcher, baseline)
+        })
+        .await
+        .map_err(|e| format!("processing panicked: {e}"))?;
         r.times += times;
         r.unchanged = unchanged;
         r.new_or_changed = processed.len();
@@ -250,12 +257,14 @@ impl Pipeline<'_> {
     }
 }
 
-/// Extract, skip unchanged, detect, match: the CPU part of a crawl.
+/// Extract, skip unchanged, detect, match: the CPU part of a crawl. `baseline`: the source's
+/// first successful read, whose events are history (marked, never alerted).
 pub fn process(
     items: &[RawItem],
     known: &HashMap<String, String>,
     detector: &Detector,
     matcher: &Matcher,
+    baseline: bool,
 ) -> (Vec<Processed>, usize, StageTimes) {
     let mut times = StageTimes::default();
     let mut out = Vec::new();
@@ -281,7 +290,11 @@ pub fn process(
         let events = hits
             .into_iter()
             .zip(matches)
-            .map(|(hit, matches)| NewEvent { matches, hit })
+            .map(|(hit, matches)| NewEvent {
+                matches,
+                hit,
+                baseline,
+            })
             .collect();
         times.matching += t.elapsed();
         out.push((doc, events));
@@ -305,5 +318,6 @@ fn event_of(id: i64, story_id: i64, doc: &Document, ev: &NewEvent) -> Event {
         title: doc.title.clone(),
         lang: doc.lang,
         published_at: doc.published_at,
+        baseline: ev.baseline,
     }
 }

@@ -492,6 +492,7 @@ mod tests {
                 title: "t".into(),
                 lang: Lang::En,
                 published_at: now - Duration::days(days_ago),
+                baseline: false,
             },
             account_id: 1,
             role: Role::Subject,

@@ -91,3 +91,29 @@ async fn tracking_links_to_one_article_are_one_document() {
     assert_eq!(events[0].url, "https://example.invalid/kelvane?id=3");
     app.close_indexer().unwrap();
 }
+
+#[tokio::test]
+async fn the_first_crawl_of_a_source_is_its_baseline() {
+    let (_dir, app, feed_file) = common::one_feed_instance().await;
+    std::fs::write(
+        &feed_file,
+        feed("Kelvane Ltd opened a new factory in Ohio."),
+    )
+    .unwrap();
+    app.crawl(None, false, false).await.unwrap();
+    let first = app.store.events_after(0, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(first[0].baseline, "history, not news");
+
+    std::fs::write(
+        &feed_file,
+        feed("Kelvane Ltd appointed Maria Lopez as chief executive officer."),
+    )
+    .unwrap();
+    app.crawl(None, false, false).await.unwrap();
+    let later = app.store.events_after(0, 10).await.unwrap();
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].kind.as_str(), "executive_hire");
+    assert!(!later[0].baseline, "found by a later crawl: news");
+    app.close_indexer().unwrap();
+}

@@ -5,3 +5,7 @@ CREATE TABLE http_validators (
     last_modified  TEXT,
     updated_at     BIGINT NOT NULL
 );
+
+-- Events of a source's first crawl describe the past, not news: stored and indexed, marked
+-- baseline, and (webhooks issue) never sent as fresh triggers.
+ALTER TABLE events ADD COLUMN baseline BIGINT NOT NULL DEFAULT 0;

@@ -254,6 +254,7 @@ mod tests {
                 title: title.into(),
                 lang: Lang::Ru,
                 published_at: chrono::Utc::now(),
+                baseline: false,
             },
             account_ids: vec![1],
             account_names: vec!["ООО «Ёлкин»".into()],

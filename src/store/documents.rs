@@ -26,6 +26,8 @@ fn story_key(h: &TriggerHit) -> Option<String> {
 pub struct NewEvent {
     pub hit: TriggerHit,
     pub matches: Vec<AccountMatch>,
+    /// From the first crawl of its source (see [`crate::model::Event::baseline`]).
+    pub baseline: bool,
 }
 
 /// What saving a document produced.
@@ -61,7 +63,7 @@ pub(crate) fn ts(t: i64) -> DateTime<Utc> {
 }
 
 const EVENT_COLUMNS: &str = "e.id, COALESCE(e.story_id, e.id) AS story_id, e.kind, e.status, e.confidence, e.evidence, e.mentions, e.locations, e.technologies, \
-    d.source, d.url, d.title, d.lang, d.published_at";
+    e.baseline, d.source, d.url, d.title, d.lang, d.published_at";
 
 /// `SELECT <event columns><extra>`: every reader of events selects the same columns, which
 /// [`event_from_row`] reads.
@@ -101,6 +103,7 @@ pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
         title: r.get("title"),
         lang: Lang::parse(r.get::<&str, _>("lang")).unwrap_or(Lang::En),
         published_at: ts(r.get("published_at")),
+        baseline: r.get::<i64, _>("baseline") != 0,
     })
 }
 
@@ -183,8 +186,8 @@ impl super::Store {
                 let event_id: i64 = sqlx::query_scalar(
                     "INSERT INTO events (document_id, kind, status, confidence, evidence, evidence_start, \
                      evidence_end, cue, mentions, amounts, detected_at, story_id, published_at, locations, story_key, \
-                     technologies) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                     technologies, baseline) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
                 )
                 .bind(document_id)
                 .bind(h.kind.as_str())
@@ -202,6 +205,7 @@ impl super::Store {
                 .bind(serde_json::to_string(&h.locations).unwrap_or_else(|_| "[]".into()))
                 .bind(key.as_deref())
                 .bind(serde_json::to_string(&h.technologies).unwrap_or_else(|_| "[]".into()))
+                .bind(i64::from(ev.baseline))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(q("saving an event"))?;

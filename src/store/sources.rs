@@ -114,6 +114,17 @@ impl super::Store {
         .map_err(q("finding due sources"))
     }
 
+    /// Whether the source has never been read successfully (its next crawl is its baseline).
+    pub async fn is_baseline_run(&self, name: &str) -> Result<bool, StoreError> {
+        let ok: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT last_ok_at FROM sources WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("reading a source's state"))?;
+        Ok(ok.flatten().is_none())
+    }
+
     /// The cache validators stored for `url` (conditional GET).
     pub async fn validators(
         &self,
