@@ -36,6 +36,42 @@ async fn fixture_server() -> String {
         )
         .route("/huge.xml", get(|| async { "x".repeat(200_000) }))
         .route(
+            "/koi8.xml",
+            get(|| async {
+                // KOI8-R, declared only in the XML prolog; the server says nothing.
+                let text = RU_FEED
+                    .replacen(
+                        "<?xml version=\"1.0\"?>",
+                        "<?xml version=\"1.0\" encoding=\"KOI8-R\"?>",
+                        1,
+                    )
+                    .replace("http://fixture/", "http://fixture/koi8/");
+                let (bytes, _, _) = encoding_rs::KOI8_R.encode(&text);
+                (
+                    [(header::CONTENT_TYPE, "application/xml")],
+                    bytes.into_owned(),
+                )
+            }),
+        )
+        .route(
+            "/lying.xml",
+            get(|| async {
+                // UTF-8 bytes under a prolog that claims windows-1251 (STACK trap 2).
+                let text = RU_FEED
+                    .replacen(
+                        "<?xml version=\"1.0\"?>",
+                        "<?xml version=\"1.0\" encoding=\"windows-1251\"?>",
+                        1,
+                    )
+                    .replace("http://fixture/", "http://fixture/lying/");
+                ([(header::CONTENT_TYPE, "application/xml")], text)
+            }),
+        )
+        .route(
+            "/malformed.xml",
+            get(|| async { "<?xml version=\"1.0\"?><rss><channel><item><title>unclosed" }),
+        )
+        .route(
             "/garbage.xml",
             get(|| async { "<html><body>Not a feed, a login page</body></html>" }),
         );
@@ -55,6 +91,9 @@ async fn http_feeds_decode_fail_and_cap_independently() {
         ("ru", "ru.xml"),
         ("broken", "broken.xml"),
         ("huge", "huge.xml"),
+        ("koi8", "koi8.xml"),
+        ("lying", "lying.xml"),
+        ("malformed", "malformed.xml"),
     ] {
         std::fs::write(
             src.join(format!("{name}.toml")),
@@ -108,11 +147,37 @@ async fn http_feeds_decode_fail_and_cap_independently() {
             .contains("100000-byte cap")
     );
 
+    for name in ["koi8", "lying"] {
+        let s = by_name(name);
+        assert_eq!((s.items, s.error.clone()), (2, None), "{name}: {s:?}");
+    }
+    assert!(
+        by_name("koi8").encoding.starts_with("KOI8-R"),
+        "{}",
+        by_name("koi8").encoding
+    );
+    assert!(
+        by_name("lying").encoding.starts_with("UTF-8"),
+        "{}",
+        by_name("lying").encoding
+    );
+    assert!(
+        by_name("malformed")
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("could not be parsed"),
+        "{:?}",
+        by_name("malformed")
+    );
+
     let events = app.store.account_events(None).await.unwrap();
     assert!(
         events
             .iter()
-            .any(|e| e.event.title == "«Кедрон» открыл новый склад в Казани"),
+            .filter(|e| e.event.title == "«Кедрон» открыл новый склад в Казани")
+            .count()
+            == 3,
         "{:?}",
         events
             .iter()
