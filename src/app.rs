@@ -268,6 +268,7 @@ impl App {
             detector: self.detector.clone(),
             matcher,
             indexer: &indexer,
+            postings: self.config.postings.clone(),
         };
         let bar = if progress {
             let b = ProgressBar::new(selected.len() as u64);

@@ -39,6 +39,8 @@ pub struct Config {
     /// Attaching events to accounts.
     #[serde(rename = "match")]
     pub matching: MatchConfig,
+    /// Job postings and `hiring_surge`.
+    pub postings: PostingsConfig,
     pub score: ScoreConfig,
     pub index: IndexConfig,
 }
@@ -101,6 +103,34 @@ impl Default for MatchConfig {
     fn default() -> Self {
         MatchConfig {
             min_confidence: 0.5,
+        }
+    }
+}
+
+/// Job postings from job-board sources, and when they make a `hiring_surge`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostingsConfig {
+    /// Open postings at least this many times the baseline median…
+    pub surge_factor: f32,
+    /// …and at least this many new postings in the recent window.
+    pub surge_min_new: usize,
+    /// The recent window, in days.
+    pub surge_window_days: i64,
+    /// The baseline period (median of daily open postings), in days back from now.
+    pub baseline_days: i64,
+    /// A board watched for less than this has no baseline yet: no surge.
+    pub min_history_days: i64,
+}
+
+impl Default for PostingsConfig {
+    fn default() -> Self {
+        PostingsConfig {
+            surge_factor: 2.0,
+            surge_min_new: 5,
+            surge_window_days: 14,
+            baseline_days: 60,
+            min_history_days: 30,
         }
     }
 }
@@ -214,6 +244,7 @@ impl Default for Config {
             fetch: FetchConfig::default(),
             detect: DetectConfig::default(),
             matching: MatchConfig::default(),
+            postings: PostingsConfig::default(),
             score: ScoreConfig::default(),
             index: IndexConfig::default(),
         }

@@ -97,6 +97,7 @@ pub struct Pipeline<'a> {
     pub detector: Arc<Detector>,
     pub matcher: Arc<Matcher>,
     pub indexer: &'a Indexer,
+    pub postings: crate::config::PostingsConfig,
 }
 
 /// A document with its events, before storing.
@@ -201,11 +202,22 @@ impl Pipeline<'_> {
         let detector = self.detector.clone();
         let matcher = self.matcher.clone();
         // Extraction, detection and matching are CPU work: keep them off the async workers.
-        let (processed, unchanged, times) = tokio::task::spawn_blocking(move || {
+        let surge = if spec.tracks_postings() {
+            self.follow_postings(spec, &items)
+                .await?
+                // Unchanged since the last crawl this week: nothing to store again.
+                .filter(|(d, _)| known.get(&d.url) != Some(&d.content_hash))
+        } else {
+            None
+        };
+        let (mut processed, unchanged, times) = tokio::task::spawn_blocking(move || {
             process(&items, &known, &detector, &matcher, baseline)
         })
         .await
         .map_err(|e| format!("processing panicked: {e}"))?;
+        if let Some(s) = surge {
+            processed.push(s);
+        }
         r.times += times;
         r.unchanged = unchanged;
         r.new_or_changed = processed.len();
@@ -254,6 +266,108 @@ impl Pipeline<'_> {
             .await
             .map_err(|e| e.to_string())?;
         Ok(())
+    }
+}
+
+impl Pipeline<'_> {
+    /// Records the listing as postings (first/last seen, closed when gone) and, for the source's
+    /// account, a `hiring_surge` event when its postings rise sharply against its own baseline.
+    async fn follow_postings(
+        &self,
+        spec: &SourceSpec,
+        items: &[RawItem],
+    ) -> Result<Option<Processed>, String> {
+        let now = Utc::now();
+        let account = match &spec.account {
+            Some(crm) => self
+                .store
+                .account_by_crm_id(crm)
+                .await
+                .map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let listed: Vec<(String, String)> = items
+            .iter()
+            .map(|i| {
+                (
+                    extract::canonical_url(&i.url),
+                    extract::html_to_text(&i.title),
+                )
+            })
+            .collect();
+        self.store
+            .observe_postings(&spec.name, account.as_ref().map(|a| a.id), &listed, now)
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(account) = account else {
+            return Ok(None);
+        };
+        let cfg = &self.postings;
+        let since = self
+            .store
+            .postings_since(account.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let postings = self
+            .store
+            .postings_of(account.id, now - chrono::Duration::days(cfg.baseline_days))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(s) = crate::detect::hiring::surge(&postings, since, now, cfg) else {
+            return Ok(None);
+        };
+        let evidence = format!(
+            "{} has {} open job postings, {:.1}× its median of {} over the previous {} days; {} new in {} days: {}.",
+            account.name,
+            s.open_now,
+            s.open_now as f32 / s.baseline_median.max(1.0),
+            s.baseline_median,
+            cfg.baseline_days,
+            s.new_recent,
+            cfg.surge_window_days,
+            s.titles.join("; ")
+        );
+        // One surge document per account and ISO week: later crawls that week update it.
+        let week = now.format("%G-W%V");
+        let title = format!("Hiring surge: {}", account.name);
+        let doc = Document {
+            source: spec.name.clone(),
+            url: format!("hiring-surge://{}/{week}", account.crm_id),
+            content_hash: extract::content_hash(&title, &evidence),
+            title,
+            text: evidence.clone(),
+            lang: crate::model::Lang::En,
+            published_at: now,
+        };
+        let hit = crate::model::TriggerHit {
+            kind: crate::model::TriggerKind::HiringSurge,
+            status: crate::model::EventStatus::Announced,
+            confidence: 0.9,
+            evidence_start: 0,
+            evidence_end: evidence.len(),
+            evidence,
+            cue: "job postings".into(),
+            mentions: Vec::new(),
+            amounts: Vec::new(),
+            locations: Vec::new(),
+            support: Vec::new(),
+            technologies: Vec::new(),
+        };
+        let matches = vec![crate::accounts::AccountMatch {
+            account_id: account.id,
+            role: crate::model::Role::Subject,
+            confidence: 1.0,
+            matched_as: format!("source account {}", account.crm_id),
+            ambiguous: false,
+        }];
+        Ok(Some((
+            doc,
+            vec![NewEvent {
+                hit,
+                matches,
+                baseline: false,
+            }],
+        )))
     }
 }
 

@@ -9,3 +9,18 @@ CREATE TABLE http_validators (
 -- Events of a source's first crawl describe the past, not news: stored and indexed, marked
 -- baseline, and (webhooks issue) never sent as fresh triggers.
 ALTER TABLE events ADD COLUMN baseline BIGINT NOT NULL DEFAULT 0;
+
+-- Job postings of job-board sources, to follow an account's hiring over time: first and last
+-- seen, and when a posting left the board.
+CREATE TABLE postings (
+    id             INTEGER PRIMARY KEY,
+    source         TEXT NOT NULL,
+    url            TEXT NOT NULL,
+    account_id     BIGINT REFERENCES accounts (id) ON DELETE SET NULL,
+    title          TEXT NOT NULL,
+    first_seen_at  BIGINT NOT NULL,
+    last_seen_at   BIGINT NOT NULL,
+    closed_at      BIGINT,
+    UNIQUE (source, url)
+);
+CREATE INDEX postings_account ON postings (account_id, first_seen_at);

@@ -4,6 +4,7 @@
 //! Technographics ([`tech`]): a dictionary of technologies finds them in any text, and a
 //! `tech_change` hit stands only when one is next to its cue (then it names them, with their side).
 
+pub mod hiring;
 pub mod mentions;
 pub mod places;
 pub mod rules;

@@ -96,6 +96,14 @@ pub struct SourceSpec {
     /// `kind = "json"`: the pointers and pagination.
     #[serde(default)]
     pub json: Option<json::JsonSpec>,
+    /// The CRM id of the account this source belongs to (a company's own job board or news page):
+    /// its postings and hiring surges go to that account.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Keep the listed items as job postings (first/last seen, hiring surges). Default: on for
+    /// job-board kinds.
+    #[serde(default)]
+    pub postings: Option<bool>,
     /// The file this came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
@@ -247,6 +255,14 @@ impl SourceSpec {
                 message: format!("`kind = \"{}\"` needs its table", self.kind.as_str()),
             }),
         }
+    }
+
+    /// Whether the listed items are job postings to follow.
+    pub fn tracks_postings(&self) -> bool {
+        self.postings.unwrap_or(matches!(
+            self.kind,
+            SourceKind::Greenhouse | SourceKind::Lever
+        ))
     }
 
     /// Pages read per crawl (the first included).

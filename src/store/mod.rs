@@ -5,10 +5,12 @@
 
 mod accounts;
 mod documents;
+mod postings;
 mod scores;
 mod sources;
 
 pub use documents::{NewEvent, SavedDocument};
+pub use postings::Posting;
 pub use scores::{Feedback, ScorePoint, Verdict};
 pub use sources::{RunOutcome, SourceHealth};
 
