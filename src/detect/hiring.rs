@@ -60,7 +60,7 @@ pub fn surge(
     if !surging {
         return None;
     }
-    recent.sort_by(|a, b| b.first_seen_at.cmp(&a.first_seen_at));
+    recent.sort_by_key(|p| std::cmp::Reverse(p.first_seen_at));
     Some(Surge {
         open_now,
         baseline_median: median,
