@@ -95,6 +95,8 @@ pub struct AccountView {
     /// Attached events, newest first (not-relevant ones left out).
     pub events: Vec<crate::model::AccountEvent>,
     pub feedback: Vec<crate::store::Feedback>,
+    /// Technologies seen in the account's job postings, with first and last seen.
+    pub technographics: Vec<crate::store::Technographic>,
 }
 
 /// A search hit with its event from the database.
@@ -488,6 +490,7 @@ impl App {
             history: self.store.score_history(id).await?,
             events: self.store.account_events(Some(id)).await?,
             feedback: self.store.feedback(id).await?,
+            technographics: self.store.technographics(id).await?,
             account,
         })
     }

@@ -654,7 +654,22 @@ fn render_account(v: &trigger_radar::app::AccountView) -> String {
         }
     }
     if !a.technologies.is_empty() {
-        let _ = writeln!(s, "  technologies: {}", a.technologies.join(", "));
+        let _ = writeln!(s, "  technologies (CRM): {}", a.technologies.join(", "));
+    }
+    if !v.technographics.is_empty() {
+        let seen: Vec<String> = v
+            .technographics
+            .iter()
+            .map(|t| {
+                format!(
+                    "{} (since {}, last {})",
+                    t.name,
+                    t.first_seen_at.format("%Y-%m-%d"),
+                    t.last_seen_at.format("%Y-%m-%d")
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "  technologies (job postings): {}", seen.join(", "));
     }
     match &v.readiness {
         Some(r) => {

@@ -302,6 +302,24 @@ impl Pipeline<'_> {
         let Some(account) = account else {
             return Ok(None);
         };
+        // Technographics: the dictionary's technologies named in the postings.
+        let mut techs: Vec<String> = items
+            .iter()
+            .flat_map(|i| {
+                let text = format!(
+                    "{}\n{}",
+                    extract::html_to_text(&i.title),
+                    extract::html_to_text(&i.body)
+                );
+                self.detector.tech().extract_names(&text)
+            })
+            .collect();
+        techs.sort();
+        techs.dedup();
+        self.store
+            .observe_technologies(account.id, &techs, &spec.name, now)
+            .await
+            .map_err(|e| e.to_string())?;
         let cfg = &self.postings;
         let since = self
             .store

@@ -22,7 +22,7 @@ async fn board_server(board: Board) -> String {
                 .map(|(url, title)| {
                     json!({"id": url, "title": title, "absolute_url": url,
                     "updated_at": "2026-11-20T10:00:00Z", "location": {"name": "Denver, CO"},
-                    "content": "&lt;p&gt;Join us.&lt;/p&gt;"})
+                    "content": "&lt;p&gt;Our stack: PostgreSQL and Kafka.&lt;/p&gt;"})
                 })
                 .collect();
             async move { axum::Json(json!({"jobs": jobs})) }
@@ -94,6 +94,17 @@ async fn postings_are_followed_and_a_surge_is_a_trigger() {
     assert!(found[0].contains("6 new in 14 days"), "{}", found[0]);
     let r = app.store.score_of(k1.id).await.unwrap().unwrap();
     assert_eq!(r.contributions[0].kind, TriggerKind::HiringSurge);
+    // Technographics from the postings.
+    let techs: Vec<String> = app
+        .account_view(k1.id)
+        .await
+        .unwrap()
+        .technographics
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    assert!(techs.contains(&"postgresql".to_string()), "{techs:?}");
+    assert!(techs.iter().any(|t| t.contains("kafka")), "{techs:?}");
 
     // The same listing again: no second surge.
     app.crawl(None, false, false).await.unwrap();

@@ -24,3 +24,13 @@ CREATE TABLE postings (
     UNIQUE (source, url)
 );
 CREATE INDEX postings_account ON postings (account_id, first_seen_at);
+
+-- Technographics: technologies seen in an account's postings, with first and last seen.
+CREATE TABLE account_technologies (
+    account_id     BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    name           TEXT NOT NULL,
+    source         TEXT NOT NULL,
+    first_seen_at  BIGINT NOT NULL,
+    last_seen_at   BIGINT NOT NULL,
+    PRIMARY KEY (account_id, name)
+);

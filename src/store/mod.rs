@@ -10,7 +10,7 @@ mod scores;
 mod sources;
 
 pub use documents::{NewEvent, SavedDocument};
-pub use postings::Posting;
+pub use postings::{Posting, Technographic};
 pub use scores::{Feedback, ScorePoint, Verdict};
 pub use sources::{RunOutcome, SourceHealth};
 

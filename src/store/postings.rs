@@ -129,4 +129,66 @@ impl super::Store {
                 .map_err(q("reading postings"))?;
         Ok(t.map(ts))
     }
+
+    /// Records technologies seen in the account's postings at `now` (first seen kept).
+    pub async fn observe_technologies(
+        &self,
+        account_id: i64,
+        names: &[String],
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with(dialect::BEGIN_WRITE)
+            .await
+            .map_err(q("starting to record technologies"))?;
+        for n in names {
+            sqlx::query(
+                "INSERT INTO account_technologies (account_id, name, source, first_seen_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (account_id, name) DO UPDATE SET \
+                 last_seen_at = excluded.last_seen_at, source = excluded.source",
+            )
+            .bind(account_id)
+            .bind(n)
+            .bind(source)
+            .bind(now.timestamp())
+            .execute(&mut *tx)
+            .await
+            .map_err(q("recording a technology"))?;
+        }
+        tx.commit().await.map_err(q("committing technologies"))?;
+        Ok(())
+    }
+
+    /// The account's technographics, most recently seen first.
+    pub async fn technographics(&self, account_id: i64) -> Result<Vec<Technographic>, StoreError> {
+        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
+            "SELECT name, source, first_seen_at, last_seen_at FROM account_technologies \
+             WHERE account_id = $1 ORDER BY last_seen_at DESC, name",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading technographics"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, source, f, l)| Technographic {
+                name,
+                source,
+                first_seen_at: ts(f),
+                last_seen_at: ts(l),
+            })
+            .collect())
+    }
+}
+
+/// A technology an account uses, as its postings show.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Technographic {
+    pub name: String,
+    /// The source that showed it last.
+    pub source: String,
+    pub first_seen_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
 }
