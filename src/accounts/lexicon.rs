@@ -4,51 +4,18 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-/// Legal forms (folded), RU and EN. A name next to one is a company for sure.
-pub const LEGAL_FORMS: &[&str] = &[
-    "ооо",
-    "оао",
-    "зао",
-    "пао",
-    "ао",
-    "нао",
+/// Legal forms the matcher knows beyond the detector's ([`crate::detect::mentions::LEGAL_FORMS`]):
+/// forms that strip from CRM names but would mark too many ordinary words as companies in text.
+const MATCH_ONLY_FORMS: &[&str] = &[
     "мкпао",
-    "ип",
-    "гк",
     "тд",
-    "фгуп",
-    "гуп",
-    "муп",
-    "нко",
-    "ано",
-    "тоо",
     "нпо",
     "пк",
     "ук",
-    "inc",
     "incorporated",
-    "corp",
-    "corporation",
-    "co",
     "company",
-    "llc",
-    "llp",
-    "lp",
-    "ltd",
-    "limited",
-    "plc",
-    "gmbh",
-    "ag",
-    "sa",
-    "se",
-    "nv",
-    "bv",
     "as",
-    "asa",
-    "ab",
-    "oy",
     "oyj",
-    "spa",
     "srl",
     "sarl",
     "pty",
@@ -57,10 +24,20 @@ pub const LEGAL_FORMS: &[&str] = &[
     "pjsc",
     "ojsc",
     "cjsc",
-    "group",
     "holding",
-    "holdings",
 ];
+
+/// Legal forms (folded), RU and EN: the detector's list, then the matcher's own. A name next to
+/// one is a company for sure. At most 64, so a name's forms fit in one bit mask.
+pub static LEGAL_FORMS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let all: Vec<&'static str> = crate::detect::mentions::LEGAL_FORMS
+        .iter()
+        .chain(MATCH_ONLY_FORMS)
+        .copied()
+        .collect();
+    assert!(all.len() <= 64, "legal forms must fit a u64 mask");
+    all
+});
 
 /// Whether a folded word is a legal form.
 pub fn is_legal_form(w: &str) -> bool {

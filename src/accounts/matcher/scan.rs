@@ -19,7 +19,7 @@ fn word_hashes(words: &[&str]) -> Vec<u64> {
     words.iter().map(|w| hash_str(w)).collect()
 }
 
-static LEGAL_HASHES: LazyLock<Vec<u64>> = LazyLock::new(|| word_hashes(LEGAL_FORMS));
+static LEGAL_HASHES: LazyLock<Vec<u64>> = LazyLock::new(|| word_hashes(&LEGAL_FORMS));
 static EXCHANGE_HASHES: LazyLock<Vec<u64>> = LazyLock::new(|| word_hashes(EXCHANGES));
 static HEAD_HASHES: LazyLock<Vec<u64>> = LazyLock::new(|| word_hashes(NON_COMPANY_HEADS));
 static ARTICLE_HASHES: LazyLock<Vec<u64>> = LazyLock::new(|| word_hashes(ARTICLES));
