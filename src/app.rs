@@ -358,12 +358,7 @@ impl App {
     pub async fn rescore_accounts(&self, ids: &[i64]) -> Result<usize, AppError> {
         let mut scored = 0;
         for chunk in ids.chunks(5_000) {
-            let mut page = Vec::with_capacity(chunk.len());
-            for id in chunk {
-                if let Some(a) = self.store.account(*id).await? {
-                    page.push(a);
-                }
-            }
+            let page = self.store.accounts_by_ids(chunk).await?;
             scored += self.rescore_page(&page).await?;
         }
         Ok(scored)

@@ -219,6 +219,26 @@ impl super::Store {
         rows.iter().map(account_from_row).collect()
     }
 
+    /// These accounts (missing ids are skipped), in one query.
+    pub async fn accounts_by_ids(&self, ids: &[i64]) -> Result<Vec<Account>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM accounts WHERE id IN (");
+        let mut sep = qb.separated(", ");
+        for id in ids {
+            sep.push_bind(*id);
+        }
+        qb.push(") ORDER BY id");
+        let rows = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading accounts"))?;
+        rows.iter().map(account_from_row).collect()
+    }
+
     /// One account by its CRM id.
     pub async fn account_by_crm_id(&self, crm_id: &str) -> Result<Option<Account>, StoreError> {
         let row = sqlx::query("SELECT * FROM accounts WHERE crm_id = $1")
