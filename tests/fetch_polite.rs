@@ -2,6 +2,8 @@
 //! (304), 429 with Retry-After, gzip, a redirect loop and a server too slow to answer — and a
 //! crawl that skips an unchanged feed and a scheduler that waits as long as the server asked.
 
+mod common;
+
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
@@ -83,10 +85,7 @@ async fn server(robots: &'static str) -> (String, Arc<Hits>) {
                 FEED
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}"), hits)
+    (common::serve(app).await, hits)
 }
 
 fn fetcher() -> Fetcher {

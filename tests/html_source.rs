@@ -1,6 +1,8 @@
 //! The `html` connector: a Russian news listing with CSS selectors, relative links, Russian dates
 //! and a second page behind a "next" link; a bad selector and a changed layout fail clearly.
 
+mod common;
+
 use axum::Router;
 use axum::routing::get;
 use trigger_radar::{App, Config};
@@ -37,10 +39,7 @@ async fn server() -> String {
             "/moved",
             get(|| async { axum::response::Html("<html><body><p>New design</p></body></html>") }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    common::serve(app).await
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Feeds over real HTTP from a local fixture server: charset from the header, a failing source
 //! reported with a clear error while the others carry on, and the body-size cap.
 
+mod common;
+
 use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -75,10 +77,7 @@ async fn fixture_server() -> String {
             "/garbage.xml",
             get(|| async { "<html><body>Not a feed, a login page</body></html>" }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    common::serve(app).await
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The `json` connector: a JSON API configured with pointers, paginated by page number and by
 //! cursor; a response of the wrong shape fails clearly.
 
+mod common;
+
 use axum::Router;
 use axum::extract::Query;
 use axum::routing::get;
@@ -41,10 +43,7 @@ async fn server() -> String {
             }),
         )
         .route("/api/broken", get(|| async { axum::Json(json!({"oops": true})) }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    common::serve(app).await
 }
 
 #[tokio::test]
@@ -175,9 +174,7 @@ async fn greenhouse_and_lever_boards() {
                 ]))
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app_router).await.unwrap() });
+    let base = common::serve(app_router).await;
 
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("sources");

@@ -1,6 +1,8 @@
 //! Job postings of a company's job board: first/last seen, closed when gone, and a
 //! `hiring_surge` on the account when its postings rise against its own history.
 
+mod common;
+
 use axum::Router;
 use axum::routing::get;
 use chrono::{Duration, Utc};
@@ -28,10 +30,7 @@ async fn board_server(board: Board) -> String {
             async move { axum::Json(json!({"jobs": jobs})) }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    common::serve(app).await
 }
 
 #[tokio::test]

@@ -1,4 +1,6 @@
-//! Shared test fixture: an instance in a temporary folder with one local feed source `f`.
+//! Shared test fixtures: an instance in a temporary folder with one local feed source `f`, and
+//! a local HTTP server. Each test file uses some of them.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use trigger_radar::{App, Config};
@@ -17,4 +19,12 @@ pub async fn one_feed_instance() -> (tempfile::TempDir, App, PathBuf) {
     cfg.sources_dirs = vec![src.clone()];
     let app = App::open(cfg).await.unwrap();
     (dir, app, src.join("f.xml"))
+}
+
+/// Serves `app` on a free 127.0.0.1 port; returns its base URL.
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
 }
