@@ -4,6 +4,7 @@
 use crate::accounts::{Matcher, import};
 use crate::config::{Config, ConfigError};
 use crate::detect::{DetectError, Detector};
+use crate::extract::neardup::NearDupIndex;
 use crate::fetch::{FetchError, Fetcher};
 use crate::model::{Account, Event, Readiness};
 use crate::pipeline::{Pipeline, SourceReport, StageTimes};
@@ -12,7 +13,9 @@ use crate::search::{IndexDoc, Indexer, SearchError, SearchHit, SearchIndex, Sear
 use crate::sources::{self, SourceError, SourceSpec};
 use crate::store::{RunOutcome, Store, StoreError};
 use chrono::{DateTime, Utc};
-use indicatif::{ProgressBar, ProgressStyle};
+use futures_util::StreamExt;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -34,6 +37,10 @@ pub enum AppError {
     Import(#[from] import::ImportError),
     #[error("no source named `{0}` (see `trigger-radar sources` or the files in sources/)")]
     UnknownSource(String),
+    #[error(
+        "source `{source_name}` is being crawled by {holder}; try again when that crawl is done"
+    )]
+    Leased { source_name: String, holder: String },
     #[error("no account with id {0} (see `trigger-radar accounts list`)")]
     UnknownAccount(i64),
     #[error(
@@ -116,6 +123,10 @@ pub struct App {
     pub detector: Arc<Detector>,
     fetcher: Fetcher,
     indexer: Mutex<Option<Arc<Indexer>>>,
+    /// Recent documents' fingerprints, shared by every crawl of this process.
+    neardup: tokio::sync::Mutex<NearDupIndex>,
+    /// This process's name in source leases: host, process id and a random part.
+    worker: String,
 }
 
 impl App {
@@ -128,6 +139,11 @@ impl App {
             &config.detect.tech_files,
         )?);
         let fetcher = Fetcher::new(&config.fetch)?;
+        let mut neardup = NearDupIndex::new(config.crawl.near_duplicate_days);
+        if config.crawl.near_duplicate_days <= 0 {
+            // Nothing is remembered: every check finds nothing.
+            neardup.set_loaded();
+        }
         Ok(App {
             config,
             store,
@@ -135,6 +151,8 @@ impl App {
             detector,
             fetcher,
             indexer: Mutex::new(None),
+            neardup: tokio::sync::Mutex::new(neardup),
+            worker: worker_id(),
         })
     }
 
@@ -231,8 +249,9 @@ impl App {
         Ok(m)
     }
 
-    /// Crawls sources once: every source (`due_only` = false), only the due ones, or one by name.
-    /// Then rescores. Source failures are recorded and reported; the others carry on.
+    /// Crawls sources once: every source (`due_only` = false), only the due ones, or one by name,
+    /// `crawl.parallel_sources` at a time, each under a lease so no other process crawls it
+    /// meanwhile. Then rescores. Source failures are recorded and reported; the others carry on.
     pub async fn crawl(
         &self,
         only: Option<&str>,
@@ -249,19 +268,49 @@ impl App {
         }
         self.store.sync_sources(&specs).await?;
         let now = Utc::now();
-        let due = self.store.due_sources(now).await?;
-        let selected: Vec<&SourceSpec> = match only {
+        let wanted: Vec<&SourceSpec> = match only {
             Some(name) => vec![
                 specs
                     .iter()
                     .find(|s| s.name == name)
                     .ok_or_else(|| AppError::UnknownSource(name.into()))?,
             ],
-            None => specs
-                .iter()
-                .filter(|s| s.enabled && (!due_only || due.contains(&s.name)))
-                .collect(),
+            None => specs.iter().filter(|s| s.enabled).collect(),
         };
+        let names: Vec<String> = wanted.iter().map(|s| s.name.clone()).collect();
+        let lease = chrono::Duration::minutes(self.config.crawl.lease_minutes.max(1));
+        let taken = self
+            .store
+            .lease_sources(
+                &self.worker,
+                &names,
+                due_only && only.is_none(),
+                now,
+                now + lease,
+            )
+            .await?;
+        if let Some(name) = only
+            && taken.is_empty()
+        {
+            let holder = self.store.lease_of(name, now).await?;
+            return Err(AppError::Leased {
+                source_name: name.into(),
+                holder: holder.map_or_else(
+                    || "another process".into(),
+                    |(o, u)| format!("{o} (until {u})"),
+                ),
+            });
+        }
+        let order: HashMap<&str, usize> = taken
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i))
+            .collect();
+        let mut selected: Vec<&SourceSpec> = wanted
+            .into_iter()
+            .filter(|s| order.contains_key(s.name.as_str()))
+            .collect();
+        selected.sort_by_key(|s| order.get(s.name.as_str()).copied().unwrap_or(usize::MAX));
         let matcher = Arc::new(self.matcher().await?);
         let indexer = self.indexer()?;
         let pipeline = Pipeline {
@@ -271,47 +320,75 @@ impl App {
             matcher,
             indexer: &indexer,
             postings: self.config.postings.clone(),
+            neardup: &self.neardup,
         };
-        let bar = if progress {
-            let b = ProgressBar::new(selected.len() as u64);
-            b.set_style(
-                ProgressStyle::with_template("{spinner} crawling [{bar:30}] {pos}/{len} {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            b
+        let multi = if progress {
+            MultiProgress::new()
         } else {
-            ProgressBar::hidden()
+            MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
         };
-        for spec in selected {
-            bar.set_message(spec.name.clone());
-            let r = pipeline.crawl(spec).await;
-            tracing::info!(source = %r.source, items = r.items, new = r.new_or_changed, events = r.events, error = r.error.as_deref().unwrap_or(""), "source crawled");
-            let mut next_run_at = crate::schedule::next_run(
-                now,
-                spec,
-                failures_after(&self.store, &spec.name, r.error.is_some()).await,
-            );
-            // A server that said when to come back is not asked earlier.
-            if let Some(wait) = r
-                .retry_after
-                .and_then(|d| chrono::Duration::from_std(d).ok())
-            {
-                next_run_at = next_run_at.max(now + wait);
+        let total = multi.add(ProgressBar::new(selected.len() as u64));
+        total.set_style(
+            ProgressStyle::with_template("crawling [{bar:30}] {pos}/{len} sources, {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let line = ProgressStyle::with_template("{spinner} {prefix:<28} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        // Futures collected first: a lazy `map` closure over borrowed specs would make the crawl
+        // future's type too general for `tokio::spawn` (the scheduler spawns crawls).
+        let mut futures = Vec::with_capacity(selected.len());
+        for spec in selected.iter().copied() {
+            let bar = multi.insert_before(&total, ProgressBar::new_spinner());
+            bar.set_style(line.clone());
+            bar.set_prefix(spec.name.clone());
+            if progress {
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
             }
-            let outcome = RunOutcome {
-                at: Utc::now(),
-                error: r.error.clone(),
-                items_seen: r.items as i64,
-                items_new: r.new_or_changed as i64,
-                next_run_at,
-            };
-            self.store.record_run(&spec.name, &outcome).await?;
+            let (pipeline, total) = (&pipeline, &total);
+            futures.push(async move {
+                let r = pipeline.crawl_with(spec, &bar).await;
+                bar.finish_and_clear();
+                total.inc(1);
+                tracing::info!(source = %r.source, items = r.items, new = r.new_or_changed, copies = r.copies, events = r.events, error = r.error.as_deref().unwrap_or(""), "source crawled");
+                let done = Utc::now();
+                let failures = if r.error.is_some() {
+                    self.store.consecutive_failures(&spec.name).await? + 1
+                } else {
+                    0
+                };
+                let mut next_run_at = crate::schedule::next_run(done, spec, failures);
+                // A server that said when to come back is not asked earlier.
+                if let Some(wait) = r
+                    .retry_after
+                    .and_then(|d| chrono::Duration::from_std(d).ok())
+                {
+                    next_run_at = next_run_at.max(done + wait);
+                }
+                let outcome = RunOutcome {
+                    at: done,
+                    error: r.error.clone(),
+                    items_seen: r.items as i64,
+                    items_new: r.new_or_changed as i64,
+                    next_run_at,
+                };
+                self.store
+                    .record_run_by(&spec.name, &self.worker, &outcome)
+                    .await?;
+                Ok::<SourceReport, AppError>(r)
+            });
+        }
+        let runs = futures_util::stream::iter(futures)
+            .buffer_unordered(self.config.crawl.parallel_sources.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        total.finish_and_clear();
+        for r in runs {
+            let r = r?;
             report.times += r.times;
             report.sources.push(r);
-            bar.inc(1);
         }
-        bar.finish_and_clear();
+        report.sources.sort_by(|a, b| a.source.cmp(&b.source));
         let t = Instant::now();
         indexer.commit()?;
         report.times.index += t.elapsed();
@@ -326,6 +403,11 @@ impl App {
         report.scored_accounts = self.rescore_accounts(&touched).await?;
         report.times.score += t.elapsed();
         Ok(report)
+    }
+
+    /// This process's name in source leases.
+    pub fn worker_id(&self) -> &str {
+        &self.worker
     }
 
     /// The instant scores are computed at: `score.as_of` when set, else now.
@@ -581,14 +663,17 @@ fn unmute(a: &Account, muted_at: Option<&DateTime<Utc>>, now: DateTime<Utc>) -> 
     a
 }
 
-async fn failures_after(store: &Store, name: &str, failed: bool) -> i64 {
-    if !failed {
-        return 0;
-    }
-    store
-        .source_health()
-        .await
+/// A name for this process in source leases: `host:pid:random`.
+fn worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
         .ok()
-        .and_then(|h| h.into_iter().find(|s| s.name == name))
-        .map_or(1, |s| s.consecutive_failures + 1)
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "local".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{host}:{}:{:08x}", std::process::id(), nanos)
 }

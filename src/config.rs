@@ -35,6 +35,8 @@ pub struct Config {
     /// Address the web UI and API listen on.
     pub listen: String,
     pub fetch: FetchConfig,
+    /// Crawl scheduling: leases, sources crawled at once, near-duplicates.
+    pub crawl: CrawlConfig,
     pub detect: DetectConfig,
     /// Attaching events to accounts.
     #[serde(rename = "match")]
@@ -61,6 +63,30 @@ pub struct FetchConfig {
     pub max_concurrency: usize,
     /// Obey robots.txt (rules for `TriggerRadar` or `*`, and Crawl-delay).
     pub obey_robots: bool,
+}
+
+/// How crawls share out sources.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrawlConfig {
+    /// Sources crawled at once (each still one request at a time per host).
+    pub parallel_sources: usize,
+    /// A process holds a source's lease this long while crawling it; a lease whose holder died
+    /// expires and another process takes the source.
+    pub lease_minutes: i64,
+    /// Copies of a story stored this many days back are found and kept as its sources
+    /// (0 turns the near-duplicate check off).
+    pub near_duplicate_days: i64,
+}
+
+impl Default for CrawlConfig {
+    fn default() -> Self {
+        CrawlConfig {
+            parallel_sources: 8,
+            lease_minutes: 30,
+            near_duplicate_days: 7,
+        }
+    }
 }
 
 /// Detection.
@@ -242,6 +268,7 @@ impl Default for Config {
             sources_dirs: vec![PathBuf::from("sources")],
             listen: "127.0.0.1:8080".into(),
             fetch: FetchConfig::default(),
+            crawl: CrawlConfig::default(),
             detect: DetectConfig::default(),
             matching: MatchConfig::default(),
             postings: PostingsConfig::default(),
@@ -433,6 +460,12 @@ impl Config {
                 "database_url",
                 "only sqlite:// (or a file path) is supported in this version",
             ));
+        }
+        if self.crawl.parallel_sources == 0 {
+            return Err(bad("crawl.parallel_sources", "must be at least 1"));
+        }
+        if self.crawl.lease_minutes < 1 {
+            return Err(bad("crawl.lease_minutes", "must be at least 1"));
         }
         if self.index.writer_memory_mb < 15 {
             return Err(bad("index.writer_memory_mb", "must be at least 15"));

@@ -267,7 +267,7 @@ impl Lang {
 }
 
 /// One item as a connector read it, before extraction.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct RawItem {
     /// The source's name (its file stem in `sources/`).
     pub source: String,
@@ -279,6 +279,37 @@ pub struct RawItem {
     pub published_at: Option<DateTime<Utc>>,
     /// Language hint from the source definition.
     pub lang_hint: Option<Lang>,
+    /// The stored version stands: its details (the article page, the vacancy, the filing) were
+    /// fetched when it was new, and this listing carries only a summary of them.
+    pub keep_stored: bool,
+    /// Events a structured source states outright (a filing's item numbers, a registry's officer
+    /// change): taken as they are instead of reading the text for triggers.
+    pub stated: Vec<StatedEvent>,
+    /// The company a registry item is about, matched by its identifiers before its name.
+    pub company: Option<ItemCompany>,
+}
+
+/// An event a registry or filing states, with its own evidence line (which is part of the body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatedEvent {
+    pub kind: TriggerKind,
+    pub status: EventStatus,
+    pub confidence: f32,
+    /// The sentence shown as evidence; connectors put it in the item's body too.
+    pub evidence: String,
+    /// What in the source said so ("8-K Item 2.01", "officer appointed").
+    pub cue: String,
+}
+
+/// The company a registry item or filing is about.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemCompany {
+    /// As the registry writes it.
+    pub name: String,
+    /// `("cik", "0000320193")`, `("inn", …)`: an account with the identifier is the company.
+    pub identifiers: Vec<(String, String)>,
+    /// The CRM id of the account the source file names for this company.
+    pub account: Option<String>,
 }
 
 /// Clean text ready for detection.

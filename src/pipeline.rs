@@ -1,15 +1,19 @@
 //! One crawl of one source through every stage: fetch → decode → parse → extract → detect → match
 //! → store → index. Each stage is timed, so the bench and the logs report where time goes.
 
-use crate::accounts::Matcher;
+use crate::accounts::{AccountMatch, Matcher};
 use crate::detect::{Detector, document_text};
-use crate::extract;
-use crate::fetch::{Fetcher, Outcome, decode::decode};
-use crate::model::{Document, Event, RawItem, company_names};
+use crate::extract::{
+    self,
+    neardup::{self, Fingerprint, NearDupIndex},
+};
+use crate::fetch::Fetcher;
+use crate::model::{Document, Event, Mention, RawItem, Role, TriggerHit, company_names};
 use crate::search::{IndexDoc, Indexer};
-use crate::sources::SourceSpec;
-use crate::store::{NewEvent, Store};
+use crate::sources::{self, ReadError, Reader, SourceSpec};
+use crate::store::{NewEvent, Store, StoreError};
 use chrono::Utc;
+use indicatif::ProgressBar;
 use std::collections::HashMap;
 use std::ops::AddAssign;
 use std::sync::Arc;
@@ -70,6 +74,8 @@ pub struct SourceReport {
     pub items: usize,
     pub new_or_changed: usize,
     pub unchanged: usize,
+    /// New items that copy a story already stored from another source (kept as its sources).
+    pub copies: usize,
     pub events: usize,
     pub matched_events: usize,
     /// Accounts that got new events (they are rescored after the crawl).
@@ -98,111 +104,78 @@ pub struct Pipeline<'a> {
     pub matcher: Arc<Matcher>,
     pub indexer: &'a Indexer,
     pub postings: crate::config::PostingsConfig,
+    /// Recent documents' fingerprints: copies of a stored story become extra sources of it.
+    pub neardup: &'a tokio::sync::Mutex<NearDupIndex>,
 }
 
 /// A document with its events, before storing.
 type Processed = (Document, Vec<NewEvent>);
 
+/// A processed document's fingerprint, when it takes part in the near-duplicate check (news and
+/// pages at new URLs; not registry items, not derived documents, not changed versions).
+type Check = Option<Fingerprint>;
+
+impl From<StoreError> for ReadError {
+    fn from(e: StoreError) -> Self {
+        // A busy or failing database may recover: retry with backoff rather than give up.
+        ReadError {
+            message: e.to_string(),
+            transient: true,
+            retry_after: None,
+        }
+    }
+}
+
 impl Pipeline<'_> {
     /// Crawls one source. Errors land in the report, not in the return value.
     pub async fn crawl(&self, spec: &SourceSpec) -> SourceReport {
+        self.crawl_with(spec, &ProgressBar::hidden()).await
+    }
+
+    /// Crawls one source, showing what it does on `bar`.
+    pub async fn crawl_with(&self, spec: &SourceSpec, bar: &ProgressBar) -> SourceReport {
         let mut report = SourceReport {
             source: spec.name.clone(),
             ..SourceReport::default()
         };
-        if let Err(e) = self.crawl_inner(spec, &mut report).await {
+        if let Err(e) = self.crawl_inner(spec, &mut report, bar).await {
             tracing::warn!(source = %spec.name, error = %e, "source failed");
-            report.error = Some(e);
+            report.transient = e.transient;
+            report.retry_after = e.retry_after;
+            report.error = Some(e.message);
         }
         report
     }
 
-    async fn crawl_inner(&self, spec: &SourceSpec, r: &mut SourceReport) -> Result<(), String> {
-        let t = Instant::now();
+    async fn crawl_inner(
+        &self,
+        spec: &SourceSpec,
+        r: &mut SourceReport,
+        bar: &ProgressBar,
+    ) -> Result<(), ReadError> {
         let first_url = spec.first_url();
-        let validators = self
-            .store
-            .validators(&first_url)
-            .await
-            .map_err(|e| e.to_string())?;
-        let outcome = self
-            .fetcher
-            .get_if_changed(&first_url, validators.as_ref())
-            .await;
-        r.times.fetch += t.elapsed();
-        let fetched = match outcome {
-            Ok(Outcome::Body(f)) => f,
-            Ok(Outcome::NotModified) => {
-                r.not_modified = true;
-                return Ok(());
-            }
-            Err(e) => {
-                r.transient = e.is_transient();
-                r.retry_after = e.retry_after();
-                return Err(e.to_string());
-            }
-        };
-
-        let t = Instant::now();
-        let decoded = decode(
-            &fetched.bytes,
-            fetched.content_type.as_deref(),
-            spec.encoding.as_deref(),
-        );
-        r.encoding = format!("{} ({})", decoded.encoding, decoded.how);
-        if decoded.had_errors {
-            tracing::warn!(source = %spec.name, encoding = decoded.encoding, "some bytes could not be decoded and were replaced");
+        let validators = self.store.validators(&first_url).await?;
+        let known = self.store.known_hashes(&spec.name).await?;
+        let mut reader = Reader::new(self.fetcher, spec, &known, validators, bar.clone());
+        let listing = sources::read(spec, &mut reader).await;
+        r.times.fetch += reader.times.fetch;
+        r.times.decode += reader.times.decode;
+        r.times.parse += reader.times.parse;
+        r.encoding = std::mem::take(&mut reader.encoding);
+        let saved_validators = reader.validators.take();
+        drop(reader);
+        let listing = listing?;
+        if listing.not_modified {
+            r.not_modified = true;
+            return Ok(());
         }
-        r.times.decode += t.elapsed();
-
-        let t = Instant::now();
-        let (mut items, mut next) = spec
-            .parse_page(&decoded.text, &fetched.url, 0)
-            .map_err(|e| e.to_string())?;
-        r.times.parse += t.elapsed();
-        // Further pages of a paginated listing (html `next`), up to its `max_pages`.
-        let mut pages = 1;
-        while let Some(url) = next.take()
-            && pages < spec.max_pages()
-        {
-            pages += 1;
-            let t = Instant::now();
-            let page = self.fetcher.get(&url).await.map_err(|e| {
-                r.transient = e.is_transient();
-                e.to_string()
-            })?;
-            r.times.fetch += t.elapsed();
-            let t = Instant::now();
-            let text = decode(
-                &page.bytes,
-                page.content_type.as_deref(),
-                spec.encoding.as_deref(),
-            )
-            .text;
-            let (more, after) = spec
-                .parse_page(&text, &page.url, pages - 1)
-                .map_err(|e| e.to_string())?;
-            items.extend(more);
-            next = after;
-            r.times.parse += t.elapsed();
-        }
+        let items = listing.items;
         r.items = items.len();
 
         // Until a source has been read once successfully, what it holds is its history.
-        let baseline = self
-            .store
-            .is_baseline_run(&spec.name)
-            .await
-            .map_err(|e| e.to_string())?;
-        let known = self
-            .store
-            .known_hashes(&spec.name)
-            .await
-            .map_err(|e| e.to_string())?;
-        let detector = self.detector.clone();
-        let matcher = self.matcher.clone();
-        // Extraction, detection and matching are CPU work: keep them off the async workers.
+        let baseline = self.store.is_baseline_run(&spec.name).await?;
         let surge = if spec.tracks_postings() {
+            bar.set_message("postings");
             self.follow_postings(spec, &items)
                 .await?
                 // Unchanged since the last crawl this week: nothing to store again.
@@ -210,31 +183,52 @@ impl Pipeline<'_> {
         } else {
             None
         };
-        let (mut processed, unchanged, times) = tokio::task::spawn_blocking(move || {
-            process(&items, &known, &detector, &matcher, baseline)
-        })
-        .await
-        .map_err(|e| format!("processing panicked: {e}"))?;
+        // Accounts that source files name for registry companies.
+        let mut named = HashMap::new();
+        for crm in items
+            .iter()
+            .filter_map(|i| i.company.as_ref().and_then(|c| c.account.clone()))
+        {
+            if named.contains_key(&crm) {
+                continue;
+            }
+            match self.store.account_by_crm_id(&crm).await? {
+                Some(a) => {
+                    named.insert(crm, a.id);
+                }
+                None => {
+                    tracing::warn!(source = %spec.name, account = %crm, "the source names an account that is not imported; matching by identifiers and name instead");
+                    named.insert(crm, 0);
+                }
+            }
+        }
+        let detector = self.detector.clone();
+        let matcher = self.matcher.clone();
+        bar.set_message(format!("detecting in {} items", items.len()));
+        // Extraction, detection and matching are CPU work: keep them off the async workers.
+        let (mut processed, mut checks, unchanged, times) =
+            tokio::task::spawn_blocking(move || {
+                process_items(&items, &known, &detector, &matcher, &named, baseline)
+            })
+            .await
+            .map_err(|e| ReadError::permanent(format!("processing panicked: {e}")))?;
         if let Some(s) = surge {
             processed.push(s);
+            checks.push(None);
         }
         r.times += times;
         r.unchanged = unchanged;
-        r.new_or_changed = processed.len();
 
-        for chunk in processed.chunks(BATCH) {
+        bar.set_message(format!("storing {} documents", processed.len()));
+        for (chunk, chunk_checks) in processed.chunks(BATCH).zip(checks.chunks(BATCH)) {
             let t = Instant::now();
-            let saved = self
-                .store
-                .save_batch(chunk)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (kept, saved) = self.save_deduplicated(chunk, chunk_checks, r).await?;
             r.times.store += t.elapsed();
 
             let t = Instant::now();
             let mut docs = Vec::new();
             let mut replaced = Vec::new();
-            for ((doc, events), s) in chunk.iter().zip(&saved) {
+            for ((doc, events), s) in kept.iter().zip(&saved) {
                 replaced.extend(&s.replaced_event_ids);
                 r.touched_accounts.extend(&s.replaced_accounts);
                 for ((ev, id), story) in events.iter().zip(&s.event_ids).zip(&s.story_ids) {
@@ -256,16 +250,77 @@ impl Pipeline<'_> {
                     });
                 }
             }
-            self.indexer.delete(replaced).map_err(|e| e.to_string())?;
-            self.indexer.add(docs).map_err(|e| e.to_string())?;
+            self.indexer
+                .delete(replaced)
+                .map_err(|e| ReadError::permanent(e.to_string()))?;
+            self.indexer
+                .add(docs)
+                .map_err(|e| ReadError::permanent(e.to_string()))?;
             r.times.index += t.elapsed();
         }
+        r.new_or_changed = processed.len() - r.copies;
         // Only now: a failure above must not make the next run skip this body as unchanged.
-        self.store
-            .save_validators(&first_url, &fetched.validators)
-            .await
-            .map_err(|e| e.to_string())?;
+        if let Some((url, v)) = saved_validators {
+            self.store.save_validators(&url, &v).await?;
+        }
         Ok(())
+    }
+
+    /// Saves a chunk of documents, except those that copy a stored story (another outlet's
+    /// reprint): those are recorded as further sources of it. The near-duplicate index is held
+    /// from the check until the save, so two sources crawled at once cannot both store the story.
+    async fn save_deduplicated<'c>(
+        &self,
+        chunk: &'c [Processed],
+        checks: &[Check],
+        r: &mut SourceReport,
+    ) -> Result<(Vec<&'c Processed>, Vec<crate::store::SavedDocument>), ReadError> {
+        let mut nd = self.neardup.lock().await;
+        let now = Utc::now().timestamp();
+        if !nd.is_loaded() {
+            let since = now - nd.window_secs;
+            for (id, url, fp, at) in self.store.recent_fingerprints(since).await? {
+                nd.insert(id, &url, fp, at);
+            }
+            nd.set_loaded();
+        }
+        let mark = nd.len();
+        let mut kept: Vec<&Processed> = Vec::with_capacity(chunk.len());
+        let mut kept_checks: Vec<Check> = Vec::with_capacity(chunk.len());
+        // (copy, the document it copies: a stored id, or -(1 + position in `kept`)).
+        let mut copies: Vec<(&Document, i64)> = Vec::new();
+        for (p, check) in chunk.iter().zip(checks) {
+            if let Some(fp) = check
+                && let Some(of) = nd.find(&p.0.url, *fp, now)
+            {
+                copies.push((&p.0, of));
+                continue;
+            }
+            if let Some(fp) = check {
+                // Provisional id until saved: a later copy in this chunk can point to it.
+                nd.insert(-(1 + kept.len() as i64), &p.0.url, *fp, now);
+            }
+            kept.push(p);
+            kept_checks.push(*check);
+        }
+        let owned: Vec<Processed> = kept.iter().map(|p| (*p).clone()).collect();
+        let fps: Vec<Option<Fingerprint>> = kept_checks.clone();
+        let saved = match self.store.save_batch_with(&owned, &fps).await {
+            Ok(s) => s,
+            Err(e) => {
+                nd.rollback(mark);
+                return Err(e.into());
+            }
+        };
+        let ids: Vec<i64> = saved.iter().map(|s| s.document_id).collect();
+        nd.resolve_provisional(mark, &ids);
+        let resolve = |of: i64| {
+            if of < 0 { ids[(-of - 1) as usize] } else { of }
+        };
+        let rows: Vec<(i64, &Document)> = copies.iter().map(|(d, of)| (resolve(*of), *d)).collect();
+        self.store.save_copies(&rows, now).await?;
+        r.copies += rows.len();
+        Ok((kept, saved))
     }
 }
 
@@ -276,14 +331,10 @@ impl Pipeline<'_> {
         &self,
         spec: &SourceSpec,
         items: &[RawItem],
-    ) -> Result<Option<Processed>, String> {
+    ) -> Result<Option<Processed>, StoreError> {
         let now = Utc::now();
         let account = match &spec.account {
-            Some(crm) => self
-                .store
-                .account_by_crm_id(crm)
-                .await
-                .map_err(|e| e.to_string())?,
+            Some(crm) => self.store.account_by_crm_id(crm).await?,
             None => None,
         };
         let listed: Vec<(String, String)> = items
@@ -297,8 +348,7 @@ impl Pipeline<'_> {
             .collect();
         self.store
             .observe_postings(&spec.name, account.as_ref().map(|a| a.id), &listed, now)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let Some(account) = account else {
             return Ok(None);
         };
@@ -318,19 +368,13 @@ impl Pipeline<'_> {
         techs.dedup();
         self.store
             .observe_technologies(account.id, &techs, &spec.name, now)
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let cfg = &self.postings;
-        let since = self
-            .store
-            .postings_since(account.id)
-            .await
-            .map_err(|e| e.to_string())?;
+        let since = self.store.postings_since(account.id).await?;
         let postings = self
             .store
             .postings_of(account.id, now - chrono::Duration::days(cfg.baseline_days))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let Some(s) = crate::detect::hiring::surge(&postings, since, now, cfg) else {
             return Ok(None);
         };
@@ -398,8 +442,24 @@ pub fn process(
     matcher: &Matcher,
     baseline: bool,
 ) -> (Vec<Processed>, usize, StageTimes) {
+    let (out, _, unchanged, times) =
+        process_items(items, known, detector, matcher, &HashMap::new(), baseline);
+    (out, unchanged, times)
+}
+
+/// [`process`], with the accounts source files name for registry companies (CRM id → account
+/// id, 0 when not imported) and each document's near-duplicate check.
+fn process_items(
+    items: &[RawItem],
+    known: &HashMap<String, String>,
+    detector: &Detector,
+    matcher: &Matcher,
+    named: &HashMap<String, i64>,
+    baseline: bool,
+) -> (Vec<Processed>, Vec<Check>, usize, StageTimes) {
     let mut times = StageTimes::default();
     let mut out = Vec::new();
+    let mut checks = Vec::new();
     let mut unchanged = 0;
     let now = Utc::now();
     let mut seen_urls = std::collections::HashSet::new();
@@ -407,31 +467,140 @@ pub fn process(
         let t = Instant::now();
         let doc = extract::extract(item, now);
         times.extract += t.elapsed();
-        // A document is processed once per content version; a feed repeating a URL counts once.
-        if known.get(&doc.url) == Some(&doc.content_hash) || !seen_urls.insert(doc.url.clone()) {
+        // A document is processed once per content version; a feed repeating a URL counts once;
+        // an item whose details were fetched when it was new keeps its stored version.
+        let stored = known.get(&doc.url);
+        if (item.keep_stored && stored.is_some())
+            || stored == Some(&doc.content_hash)
+            || !seen_urls.insert(doc.url.clone())
+        {
             unchanged += 1;
             continue;
         }
         let t = Instant::now();
+        let check =
+            (stored.is_none() && item.stated.is_empty()).then(|| neardup::fingerprint(&doc));
+        times.extract += t.elapsed();
         let text = document_text(&doc);
-        let hits = detector.detect(&text, doc.lang);
-        times.detect += t.elapsed();
-
-        let t = Instant::now();
-        let matches = matcher.match_hits(&text, &hits);
-        let events = hits
-            .into_iter()
-            .zip(matches)
-            .map(|(hit, matches)| NewEvent {
-                matches,
-                hit,
-                baseline,
-            })
-            .collect();
-        times.matching += t.elapsed();
+        let events = if item.stated.is_empty() {
+            let t = Instant::now();
+            let hits = detector.detect(&text, doc.lang);
+            times.detect += t.elapsed();
+            let t = Instant::now();
+            let matches = matcher.match_hits(&text, &hits);
+            times.matching += t.elapsed();
+            hits.into_iter()
+                .zip(matches)
+                .map(|(hit, matches)| NewEvent {
+                    matches,
+                    hit,
+                    baseline,
+                })
+                .collect()
+        } else {
+            let t = Instant::now();
+            let ev = stated_events(item, &text, matcher, named, baseline);
+            times.matching += t.elapsed();
+            ev
+        };
         out.push((doc, events));
+        checks.push(check);
     }
-    (out, unchanged, times)
+    (out, checks, unchanged, times)
+}
+
+/// The events a registry item states, attached to its company: the account its source file
+/// names, else the accounts holding its identifiers (CIK, INN), else an unambiguous name match.
+fn stated_events(
+    item: &RawItem,
+    text: &str,
+    matcher: &Matcher,
+    named: &HashMap<String, i64>,
+    baseline: bool,
+) -> Vec<NewEvent> {
+    let company = item.company.as_ref();
+    let mut matches: Vec<AccountMatch> = Vec::new();
+    if let Some(id) = company
+        .and_then(|c| c.account.as_ref())
+        .and_then(|crm| named.get(crm))
+        .filter(|id| **id > 0)
+    {
+        matches.push(AccountMatch {
+            account_id: *id,
+            role: Role::Subject,
+            confidence: 1.0,
+            matched_as: "source account".into(),
+            ambiguous: false,
+        });
+    }
+    if matches.is_empty()
+        && let Some(c) = company
+    {
+        for (kind, value) in &c.identifiers {
+            for id in matcher.accounts_with(kind, value) {
+                matches.push(AccountMatch {
+                    account_id: id,
+                    role: Role::Subject,
+                    confidence: 1.0,
+                    matched_as: format!("{kind}:{value}"),
+                    ambiguous: false,
+                });
+            }
+        }
+        if matches.is_empty() {
+            let found = matcher.find(&c.name);
+            let mut ids: Vec<i64> = found.iter().map(|m| m.account_id).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            if let ([id], Some(m)) = (ids.as_slice(), found.first())
+                && !m.ambiguous
+            {
+                matches.push(AccountMatch {
+                    account_id: *id,
+                    role: Role::Subject,
+                    confidence: m.confidence,
+                    matched_as: m.how.clone(),
+                    ambiguous: false,
+                });
+            }
+        }
+    }
+    item.stated
+        .iter()
+        .map(|s| {
+            let (start, end) = text
+                .find(&s.evidence)
+                .map_or((0, 0), |i| (i, i + s.evidence.len()));
+            let mentions = company
+                .and_then(|c| text.find(&c.name).map(|i| (c, i)))
+                .map(|(c, i)| Mention {
+                    name: c.name.clone(),
+                    role: Role::Subject,
+                    start: i,
+                    end: i + c.name.len(),
+                })
+                .into_iter()
+                .collect();
+            NewEvent {
+                hit: TriggerHit {
+                    kind: s.kind,
+                    status: s.status,
+                    confidence: s.confidence,
+                    evidence: s.evidence.clone(),
+                    evidence_start: start,
+                    evidence_end: end,
+                    cue: s.cue.clone(),
+                    mentions,
+                    amounts: Vec::new(),
+                    locations: Vec::new(),
+                    support: Vec::new(),
+                    technologies: Vec::new(),
+                },
+                matches: matches.clone(),
+                baseline,
+            }
+        })
+        .collect()
 }
 
 fn event_of(id: i64, story_id: i64, doc: &Document, ev: &NewEvent) -> Event {

@@ -1,6 +1,7 @@
 //! Raw item → clean [`Document`]: plain text, language, content hash.
 
 pub mod lang;
+pub mod neardup;
 
 use crate::model::{Document, RawItem};
 use chrono::{DateTime, Utc};

@@ -77,6 +77,38 @@ pub struct Fetched {
     pub validators: Validators,
 }
 
+/// What one request carries beyond its URL: a connector's API headers, credentials, a slower
+/// pace for the host. Credentials are sent only to the URL asked for and never logged.
+#[derive(Clone, Default)]
+pub struct Request<'a> {
+    /// From the last fetch of the same URL (conditional GET).
+    pub validators: Option<&'a Validators>,
+    /// Extra headers (hh.ru's `HH-User-Agent`, an API's `Accept`).
+    pub headers: Vec<(&'static str, String)>,
+    /// HTTP Basic credentials: user and password (Companies House: the API key, no password).
+    pub basic_auth: Option<(String, String)>,
+    /// `Authorization: Bearer …`.
+    pub bearer: Option<String>,
+    /// Rest at least this long between requests to the host (SEC: at most 10 requests/s).
+    pub min_delay: Option<Duration>,
+}
+
+impl std::fmt::Debug for Request<'_> {
+    // Written by hand so that credentials never reach a log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("validators", &self.validators)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            )
+            .field("basic_auth", &self.basic_auth.as_ref().map(|_| "…"))
+            .field("bearer", &self.bearer.as_ref().map(|_| "…"))
+            .field("min_delay", &self.min_delay)
+            .finish()
+    }
+}
+
 /// A conditional fetch: a new body, or "not modified since" (304), which costs no parsing.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -88,6 +120,7 @@ pub enum Outcome {
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    user_agent: String,
     max_body: usize,
     robots: Option<RobotsCache>,
     gate: HostGate,
@@ -104,7 +137,7 @@ impl Fetcher {
             cfg.contact
         );
         let client = reqwest::Client::builder()
-            .user_agent(ua)
+            .user_agent(ua.clone())
             .timeout(Duration::from_secs(cfg.timeout_secs))
             .connect_timeout(Duration::from_secs(cfg.connect_timeout_secs))
             .redirect(reqwest::redirect::Policy::limited(5))
@@ -112,6 +145,7 @@ impl Fetcher {
             .map_err(|e| FetchError::Client(e.to_string()))?;
         Ok(Fetcher {
             client,
+            user_agent: ua,
             max_body: cfg.max_body_bytes,
             robots: cfg.obey_robots.then(RobotsCache::default),
             gate: HostGate::default(),
@@ -133,6 +167,11 @@ impl Fetcher {
         }
     }
 
+    /// The User-Agent every request sends (tool, version, contact).
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
     /// Reads `location`, sending `validators` from the last fetch: an unchanged resource answers
     /// [`Outcome::NotModified`].
     pub async fn get_if_changed(
@@ -140,8 +179,20 @@ impl Fetcher {
         location: &str,
         validators: Option<&Validators>,
     ) -> Result<Outcome, FetchError> {
+        self.request(
+            location,
+            &Request {
+                validators,
+                ..Request::default()
+            },
+        )
+        .await
+    }
+
+    /// Reads `location` with the request's headers, credentials and pace.
+    pub async fn request(&self, location: &str, req: &Request<'_>) -> Result<Outcome, FetchError> {
         if location.starts_with("http://") || location.starts_with("https://") {
-            return self.get_http(location, validators).await;
+            return self.get_http(location, req).await;
         }
         let path = if let Some(p) = location.strip_prefix("file://") {
             PathBuf::from(p)
@@ -220,11 +271,8 @@ impl Fetcher {
         Ok(rules)
     }
 
-    async fn get_http(
-        &self,
-        url: &str,
-        validators: Option<&Validators>,
-    ) -> Result<Outcome, FetchError> {
+    async fn get_http(&self, url: &str, r: &Request<'_>) -> Result<Outcome, FetchError> {
+        let validators = r.validators;
         let transport = |e: reqwest::Error| FetchError::Transport {
             url: url.into(),
             message: e.to_string(),
@@ -253,7 +301,19 @@ impl Fetcher {
         if let Some(d) = rules.delay() {
             turn.rest_at_least(d);
         }
+        if let Some(d) = r.min_delay {
+            turn.rest_at_least(d);
+        }
         let mut req = self.client.get(url);
+        for (name, value) in &r.headers {
+            req = req.header(*name, value);
+        }
+        if let Some((user, pass)) = &r.basic_auth {
+            req = req.basic_auth(user, Some(pass));
+        }
+        if let Some(token) = &r.bearer {
+            req = req.bearer_auth(token);
+        }
         if let Some(v) = validators {
             if let Some(etag) = &v.etag {
                 req = req.header(reqwest::header::IF_NONE_MATCH, etag);

@@ -124,6 +124,7 @@ pub fn parse_page(
             body,
             published_at: date,
             lang_hint: hint,
+            ..RawItem::default()
         });
     }
     if items.is_empty() && doc.select(&sel.item).next().is_none() {

@@ -204,6 +204,7 @@ pub fn parse_page(
             body,
             published_at,
             lang_hint: hint,
+            ..RawItem::default()
         });
     }
     let next = if items.is_empty() {

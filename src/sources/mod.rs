@@ -1,11 +1,18 @@
 //! Source definitions (`sources/**/*.toml`, one file per source) and the connectors that turn a
 //! fetched body into [`RawItem`]s. One file per connector kind.
 
+pub mod companies_house;
 pub mod dates;
+pub mod edgar;
 pub mod feed;
+pub mod hh;
 pub mod html;
 pub mod json;
+pub mod read;
 
+pub use read::{Listing, Page, ReadError, Reader};
+
+use crate::fetch::Request;
 use crate::model::{Lang, RawItem};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -33,7 +40,7 @@ pub enum SourceError {
     },
 }
 
-/// Connector kinds; later ones (`json`, `hh`, `edgar`, …) join here.
+/// Connector kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SourceKind {
@@ -47,6 +54,14 @@ pub enum SourceKind {
     Greenhouse,
     /// A Lever job board (`board = "company"`): its public postings API.
     Lever,
+    /// hh.ru vacancies (`[hh]`: an employer or a text query and area), with each new vacancy's
+    /// description and key skills.
+    Hh,
+    /// SEC EDGAR's current 8-K filings: item numbers become events, the filer's CIK the account.
+    Edgar,
+    /// UK Companies House (`[companies_house]`: the watched company numbers, an API key):
+    /// officers and filing history become events.
+    CompaniesHouse,
 }
 
 impl SourceKind {
@@ -58,6 +73,9 @@ impl SourceKind {
             SourceKind::Json => "json",
             SourceKind::Greenhouse => "greenhouse",
             SourceKind::Lever => "lever",
+            SourceKind::Hh => "hh",
+            SourceKind::Edgar => "edgar",
+            SourceKind::CompaniesHouse => "companies_house",
         }
     }
 }
@@ -85,6 +103,26 @@ pub struct SourceSpec {
     /// How often the scheduler crawls it.
     #[serde(default = "default_interval")]
     pub interval_minutes: u32,
+    /// A cron expression (`"*/15 * * * *"`, `"0 8 * * MON-FRI"`, UTC; an optional seconds field
+    /// first) that replaces `interval_minutes`.
+    #[serde(default)]
+    pub cron: Option<String>,
+    /// Up to this many seconds are added at random to every next run, so sources on the same
+    /// schedule do not all start at once. Default: a tenth of the interval, at most 5 minutes.
+    #[serde(default)]
+    pub jitter_seconds: Option<u32>,
+    /// Pause between this source's requests to its host, when longer than
+    /// `fetch.min_host_delay_ms` (an API's rate limit).
+    #[serde(default)]
+    pub min_delay_ms: Option<u64>,
+    /// `feed`: fetch each new item's page and keep its main text (for feeds that carry only a
+    /// summary).
+    #[serde(default)]
+    pub full_text: bool,
+    /// `full_text`, `hh` details, `edgar` documents: pages fetched per crawl at most; the other
+    /// new items keep their summary.
+    #[serde(default = "default_max_details")]
+    pub max_details: u32,
     /// 0–1: how far its reports are trusted; enters the readiness score.
     #[serde(default = "default_reliability")]
     pub reliability: f32,
@@ -96,6 +134,15 @@ pub struct SourceSpec {
     /// `kind = "json"`: the pointers and pagination.
     #[serde(default)]
     pub json: Option<json::JsonSpec>,
+    /// `kind = "hh"`: the query.
+    #[serde(default)]
+    pub hh: Option<hh::HhSpec>,
+    /// `kind = "edgar"`: forms and documents.
+    #[serde(default)]
+    pub edgar: Option<edgar::EdgarSpec>,
+    /// `kind = "companies_house"`: the watched companies and the API key.
+    #[serde(default)]
+    pub companies_house: Option<companies_house::ChSpec>,
     /// The CRM id of the account this source belongs to (a company's own job board or news page):
     /// its postings and hiring surges go to that account.
     #[serde(default)]
@@ -120,6 +167,9 @@ fn default_reliability() -> f32 {
 }
 fn default_true() -> bool {
     true
+}
+fn default_max_details() -> u32 {
+    50
 }
 
 impl SourceSpec {
@@ -158,8 +208,62 @@ impl SourceSpec {
             }
             spec.json = Some(preset);
             spec.kind_preset = true;
+        } else if spec.kind == SourceKind::Hh {
+            let hh = spec.hh.get_or_insert_with(hh::HhSpec::default);
+            hh.validate().map_err(invalid)?;
+            if spec.url.is_empty() {
+                spec.url = hh::DEFAULT_URL.into();
+            }
+        } else if spec.kind == SourceKind::Edgar {
+            spec.edgar.get_or_insert_with(edgar::EdgarSpec::default);
+            if spec.url.is_empty() {
+                spec.url = edgar::DEFAULT_URL.into();
+            }
+            // SEC: at most 10 requests per second in total.
+            let d = spec.min_delay_ms.unwrap_or(0).max(edgar::MIN_DELAY_MS);
+            spec.min_delay_ms = Some(d);
+        } else if spec.kind == SourceKind::CompaniesHouse {
+            let ch = spec.companies_house.as_ref().ok_or_else(|| {
+                invalid(
+                    "`kind = \"companies_house\"` needs a [companies_house] table with `companies = [\"00445790\", …]`".into(),
+                )
+            })?;
+            ch.validate().map_err(invalid)?;
+            if spec.url.is_empty() {
+                spec.url = companies_house::DEFAULT_URL.into();
+            }
+            // 600 requests per 5 minutes per key.
+            let d = spec
+                .min_delay_ms
+                .unwrap_or(0)
+                .max(companies_house::MIN_DELAY_MS);
+            spec.min_delay_ms = Some(d);
         } else if spec.url.trim().is_empty() {
             return Err(invalid("`url` is missing".into()));
+        }
+        for (table, set, kind) in [
+            ("hh", spec.hh.is_some(), SourceKind::Hh),
+            ("edgar", spec.edgar.is_some(), SourceKind::Edgar),
+            (
+                "companies_house",
+                spec.companies_house.is_some(),
+                SourceKind::CompaniesHouse,
+            ),
+        ] {
+            if set && spec.kind != kind {
+                return Err(invalid(format!(
+                    "[{table}] is only for `kind = \"{}\"`",
+                    kind.as_str()
+                )));
+            }
+        }
+        if spec.full_text && spec.kind != SourceKind::Feed {
+            return Err(invalid(
+                "`full_text` is only for `kind = \"feed\"` (other kinds fetch their details themselves)".into(),
+            ));
+        }
+        if let Some(c) = &spec.cron {
+            crate::schedule::parse_cron(c).map_err(|e| invalid(format!("`cron` = `{c}`: {e}")))?;
         }
         if !(0.0..=1.0).contains(&spec.reliability) {
             return Err(invalid(format!(
@@ -214,7 +318,7 @@ impl SourceSpec {
         Ok(spec)
     }
 
-    /// Turns a decoded body into items, by connector kind.
+    /// Turns a decoded listing body into items (`feed`, `html`, `json` and the job boards).
     pub fn parse_items(&self, utf8: &str) -> Result<Vec<RawItem>, SourceError> {
         self.parse_page(utf8, &self.first_url(), 0)
             .map(|(items, _)| items)
@@ -261,8 +365,13 @@ impl SourceSpec {
     pub fn tracks_postings(&self) -> bool {
         self.postings.unwrap_or(matches!(
             self.kind,
-            SourceKind::Greenhouse | SourceKind::Lever
+            SourceKind::Greenhouse | SourceKind::Lever | SourceKind::Hh
         ))
+    }
+
+    /// Headers and pace every request of this source carries.
+    pub fn request(&self) -> Request<'static> {
+        Request::default()
     }
 
     /// Pages read per crawl (the first included).
@@ -273,6 +382,53 @@ impl SourceSpec {
             _ => 1,
         }
     }
+}
+
+/// Reads a source through its connector: the items it lists now (with the details of new ones
+/// fetched), or "not modified".
+pub async fn read(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, ReadError> {
+    match spec.kind {
+        SourceKind::Hh => hh::read(spec, r).await,
+        SourceKind::Edgar => edgar::read(spec, r).await,
+        SourceKind::CompaniesHouse => companies_house::read(spec, r).await,
+        SourceKind::Feed
+        | SourceKind::Html
+        | SourceKind::Json
+        | SourceKind::Greenhouse
+        | SourceKind::Lever => read_listing(spec, r).await,
+    }
+}
+
+/// A listing read page by page: the first conditionally, the next ones by the connector's
+/// `next` link or page number, up to `max_pages`; then, for `full_text` feeds, new items' pages.
+async fn read_listing(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, ReadError> {
+    let first_url = spec.first_url();
+    r.status("fetching");
+    let Some(page) = r.first(&first_url, spec.request()).await? else {
+        return Ok(Listing {
+            items: Vec::new(),
+            not_modified: true,
+        });
+    };
+    let (mut items, mut next) = r.parse(|| spec.parse_page(&page.text, &page.url, 0))?;
+    let mut pages = 1;
+    while let Some(url) = next.take()
+        && pages < spec.max_pages()
+    {
+        pages += 1;
+        r.status(format!("page {pages}"));
+        let page = r.page(&url, spec.request()).await?;
+        let (more, after) = r.parse(|| spec.parse_page(&page.text, &page.url, pages - 1))?;
+        items.extend(more);
+        next = after;
+    }
+    if spec.full_text {
+        feed::fetch_articles(spec, r, &mut items).await;
+    }
+    Ok(Listing {
+        items,
+        not_modified: false,
+    })
 }
 
 /// Every source found under `dirs`, plus the files that could not be read (the rest still load).

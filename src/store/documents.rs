@@ -2,6 +2,7 @@
 
 use super::{StoreError, dialect, q};
 use crate::accounts::AccountMatch;
+use crate::extract::neardup::Fingerprint;
 use crate::model::{
     AccountEvent, Document, Event, Lang, Mention, TechRef, TriggerHit, company_names,
 };
@@ -109,13 +110,16 @@ pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
 
 impl super::Store {
     /// URL → content hash of every stored document of a source, for the cheap unchanged check.
+    /// Copies of other sources' stories count too: an unchanged copy is not read again.
     pub async fn known_hashes(&self, source: &str) -> Result<HashMap<String, String>, StoreError> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT url, content_hash FROM documents WHERE source = $1")
-                .bind(source)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(q("reading known documents"))?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT url, content_hash FROM documents WHERE source = $1 \
+                 UNION ALL SELECT url, content_hash FROM document_sources WHERE source = $1",
+        )
+        .bind(source)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading known documents"))?;
         Ok(rows.into_iter().collect())
     }
 
@@ -125,6 +129,16 @@ impl super::Store {
         &self,
         batch: &[(Document, Vec<NewEvent>)],
     ) -> Result<Vec<SavedDocument>, StoreError> {
+        self.save_batch_with(batch, &[]).await
+    }
+
+    /// [`Store::save_batch`], storing each document's near-duplicate fingerprints (`fps[i]`
+    /// for `batch[i]`; missing ones are stored as none).
+    pub async fn save_batch_with(
+        &self,
+        batch: &[(Document, Vec<NewEvent>)],
+        fps: &[Option<Fingerprint>],
+    ) -> Result<Vec<SavedDocument>, StoreError> {
         let mut tx = self
             .pool
             .begin_with(dialect::BEGIN_WRITE)
@@ -132,13 +146,18 @@ impl super::Store {
             .map_err(q("starting to save documents"))?;
         let now = Utc::now().timestamp();
         let mut out = Vec::with_capacity(batch.len());
-        for (doc, events) in batch {
+        for (i, (doc, events)) in batch.iter().enumerate() {
+            let fp = fps.get(i).copied().flatten();
+            // u64 fingerprints are stored as their i64 bit patterns.
+            let (simhash, words) = (fp.map(|f| f.simhash as i64), fp.map(|f| f.words as i64));
             // New documents (the common case) cost one statement; only a changed one pays for
             // the update and for replacing its events.
             let inserted: Option<i64> = bind_document(sqlx::query_scalar(
-                "INSERT INTO documents (source, url, title, body, lang, published_at, fetched_at, content_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (url) DO NOTHING RETURNING id",
+                "INSERT INTO documents (source, url, title, body, lang, published_at, fetched_at, content_hash, simhash, words_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (url) DO NOTHING RETURNING id",
             ), doc, now)
+            .bind(simhash)
+            .bind(words)
             .fetch_optional(&mut *tx)
             .await
             .map_err(q("saving a document"))?;
@@ -147,8 +166,11 @@ impl super::Store {
                 None => {
                     let id: i64 = bind_document(sqlx::query_scalar(
                         "UPDATE documents SET source = $1, title = $3, body = $4, lang = $5, published_at = $6, \
-                         fetched_at = $7, content_hash = $8 WHERE url = $2 RETURNING id",
+                         fetched_at = $7, content_hash = $8, simhash = COALESCE($9, simhash), \
+                         words_hash = COALESCE($10, words_hash) WHERE url = $2 RETURNING id",
                     ), doc, now)
+                    .bind(simhash)
+                    .bind(words)
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(q("updating a changed document"))?;
@@ -302,6 +324,96 @@ impl super::Store {
         .fetch_optional(&mut **tx)
         .await
         .map_err(q("looking for the story of an event"))
+    }
+
+    /// Fingerprints of the documents fetched since `since` (unix seconds): (id, url,
+    /// fingerprint, fetched_at), to fill the in-memory near-duplicate index.
+    pub async fn recent_fingerprints(
+        &self,
+        since: i64,
+    ) -> Result<Vec<(i64, String, Fingerprint, i64)>, StoreError> {
+        let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, url, simhash, words_hash, fetched_at FROM documents \
+             WHERE fetched_at >= $1 AND words_hash IS NOT NULL ORDER BY id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading recent fingerprints"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, url, sim, words, at)| {
+                let fp = Fingerprint {
+                    simhash: sim as u64,
+                    words: words as u64,
+                };
+                (id, url, fp, at)
+            })
+            .collect())
+    }
+
+    /// Records copies of stored documents: `(document id, the copy)`. A copy seen again with
+    /// other content updates its row.
+    pub async fn save_copies(
+        &self,
+        copies: &[(i64, &Document)],
+        now: i64,
+    ) -> Result<(), StoreError> {
+        if copies.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self
+            .pool
+            .begin_with(dialect::BEGIN_WRITE)
+            .await
+            .map_err(q("starting to save copies"))?;
+        for (id, d) in copies {
+            sqlx::query(
+                "INSERT INTO document_sources (url, document_id, source, title, content_hash, published_at, seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (url) DO UPDATE SET \
+                 document_id = excluded.document_id, source = excluded.source, title = excluded.title, \
+                 content_hash = excluded.content_hash, seen_at = excluded.seen_at",
+            )
+            .bind(&d.url)
+            .bind(id)
+            .bind(&d.source)
+            .bind(&d.title)
+            .bind(&d.content_hash)
+            .bind(d.published_at.timestamp())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("saving a copy of a document"))?;
+        }
+        tx.commit().await.map_err(q("committing copies"))?;
+        Ok(())
+    }
+
+    /// The other sources that carried a document (syndicated copies): (source, url, title),
+    /// oldest first.
+    pub async fn document_copies(
+        &self,
+        document_id: i64,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        sqlx::query_as(
+            "SELECT source, url, title FROM document_sources WHERE document_id = $1 ORDER BY seen_at, url",
+        )
+        .bind(document_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading copies of a document"))
+    }
+
+    /// The document id stored under a URL (a copy's URL gives the document it copies).
+    pub async fn document_id_by_url(&self, url: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT id FROM documents WHERE url = $1 UNION ALL \
+             SELECT document_id FROM document_sources WHERE url = $1 LIMIT 1",
+        )
+        .bind(url)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("finding a document by URL"))
     }
 
     /// Every report of a story (its first report's event id), oldest first: one event told by

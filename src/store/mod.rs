@@ -50,6 +50,13 @@ pub(crate) mod dialect {
     /// Starts a write transaction that takes the write lock up front, so a read-then-write cannot
     /// fail with "database is locked" halfway (STACK trap 6).
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+
+    /// Sources no other process holds at `$1` (free, expired, or `$2`'s own), oldest due
+    /// first: (name, next_run_at). Inside a `BEGIN_WRITE` transaction on SQLite; PostgreSQL
+    /// adds `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's rows.
+    pub const FREE_SOURCES: &str = "SELECT name, next_run_at FROM sources \
+        WHERE lease_owner IS NULL OR lease_until < $1 OR lease_owner = $2 \
+        ORDER BY next_run_at, name";
 }
 
 /// Handle to the database.

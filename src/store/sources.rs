@@ -1,7 +1,7 @@
 //! Per-source crawl state: what the health page shows and what the scheduler reads.
 
 use super::documents::ts;
-use super::{StoreError, q};
+use super::{StoreError, dialect, q};
 use crate::sources::SourceSpec;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -32,6 +32,8 @@ pub struct SourceHealth {
     pub items_new: i64,
     pub consecutive_failures: i64,
     pub next_run_at: DateTime<Utc>,
+    /// The process crawling it now, if any.
+    pub lease_owner: Option<String>,
 }
 
 impl super::Store {
@@ -54,15 +56,109 @@ impl super::Store {
         Ok(())
     }
 
+    /// Takes the leases of the sources in `names` that are free (never leased, lease expired,
+    /// or already `owner`'s) and, with `due_only`, due at `now`; returns the names taken, in
+    /// the order they fell due. One write transaction, so two processes never take one source.
+    pub async fn lease_sources(
+        &self,
+        owner: &str,
+        names: &[String],
+        due_only: bool,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
+        let mut tx = self
+            .pool
+            .begin_with(dialect::BEGIN_WRITE)
+            .await
+            .map_err(q("starting to lease sources"))?;
+        let free: Vec<(String, i64)> = sqlx::query_as(dialect::FREE_SOURCES)
+            .bind(now.timestamp())
+            .bind(owner)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(q("finding free sources"))?;
+        let mut taken = Vec::new();
+        for (name, next_run_at) in free {
+            if !wanted.contains(name.as_str()) || (due_only && next_run_at > now.timestamp()) {
+                continue;
+            }
+            sqlx::query("UPDATE sources SET lease_owner = $2, lease_until = $3 WHERE name = $1")
+                .bind(&name)
+                .bind(owner)
+                .bind(until.timestamp())
+                .execute(&mut *tx)
+                .await
+                .map_err(q("leasing a source"))?;
+            taken.push(name);
+        }
+        tx.commit().await.map_err(q("committing leases"))?;
+        Ok(taken)
+    }
+
+    /// Who holds a source's lease, and until when (`None`: free).
+    pub async fn lease_of(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let row: Option<(Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT lease_owner, lease_until FROM sources WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("reading a source's lease"))?;
+        Ok(match row {
+            Some((Some(owner), Some(until))) if until >= now.timestamp() => {
+                Some((owner, ts(until)))
+            }
+            _ => None,
+        })
+    }
+
+    /// A source's consecutive failures so far.
+    pub async fn consecutive_failures(&self, name: &str) -> Result<i64, StoreError> {
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT consecutive_failures FROM sources WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("reading a source's failures"))?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Records a crawl's outcome and gives back `owner`'s lease.
+    pub async fn record_run_by(
+        &self,
+        name: &str,
+        owner: &str,
+        o: &RunOutcome,
+    ) -> Result<(), StoreError> {
+        self.record(name, Some(owner), o).await
+    }
+
     /// Records a crawl's outcome.
     pub async fn record_run(&self, name: &str, o: &RunOutcome) -> Result<(), StoreError> {
+        self.record(name, None, o).await
+    }
+
+    async fn record(
+        &self,
+        name: &str,
+        owner: Option<&str>,
+        o: &RunOutcome,
+    ) -> Result<(), StoreError> {
         let ok = o.error.is_none();
         sqlx::query(
             "UPDATE sources SET last_run_at = $2, \
              last_ok_at = CASE WHEN $3 THEN $2 ELSE last_ok_at END, \
              last_status = $4, last_error = $5, items_seen = $6, items_new = $7, \
              consecutive_failures = CASE WHEN $3 THEN 0 ELSE consecutive_failures + 1 END, \
-             next_run_at = $8 WHERE name = $1",
+             next_run_at = $8, \
+             lease_until = CASE WHEN lease_owner = $9 THEN NULL ELSE lease_until END, \
+             lease_owner = CASE WHEN lease_owner = $9 THEN NULL ELSE lease_owner END \
+             WHERE name = $1",
         )
         .bind(name)
         .bind(o.at.timestamp())
@@ -72,6 +168,7 @@ impl super::Store {
         .bind(o.items_seen)
         .bind(o.items_new)
         .bind(o.next_run_at.timestamp())
+        .bind(owner)
         .execute(&self.pool)
         .await
         .map_err(q("recording a crawl"))?;
@@ -99,6 +196,10 @@ impl super::Store {
                 items_new: r.get("items_new"),
                 consecutive_failures: r.get("consecutive_failures"),
                 next_run_at: ts(r.get("next_run_at")),
+                lease_owner: r
+                    .get::<Option<i64>, _>("lease_until")
+                    .filter(|u| *u >= Utc::now().timestamp())
+                    .and(r.get("lease_owner")),
             })
             .collect())
     }

@@ -278,6 +278,15 @@ impl Matcher {
             })
     }
 
+    /// The accounts holding an identifier (`inn`, `ogrn`, `cik` as ten digits, `domain`,
+    /// `ticker`): a registry item names its company this way.
+    pub fn accounts_with(&self, kind: &str, value: &str) -> Vec<i64> {
+        self.ident(kind, value)
+            .iter()
+            .map(|ix| self.accounts.ids[*ix as usize])
+            .collect()
+    }
+
     /// The account's display name.
     pub fn account_name(&self, id: i64) -> Option<&str> {
         self.by_id.get(&id).map(|i| self.accounts.name(*i as usize))
