@@ -13,7 +13,6 @@ use crate::search::{IndexDoc, Indexer, SearchError, SearchHit, SearchIndex, Sear
 use crate::sources::{self, SourceError, SourceSpec};
 use crate::store::{RunOutcome, Store, StoreError};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::HashMap;
 use std::path::Path;
@@ -277,40 +276,40 @@ impl App {
             ],
             None => specs.iter().filter(|s| s.enabled).collect(),
         };
-        let names: Vec<String> = wanted.iter().map(|s| s.name.clone()).collect();
         let lease = chrono::Duration::minutes(self.config.crawl.lease_minutes.max(1));
-        let taken = self
-            .store
-            .lease_sources(
-                &self.worker,
-                &names,
-                due_only && only.is_none(),
-                now,
-                now + lease,
-            )
-            .await?;
-        if let Some(name) = only
-            && taken.is_empty()
-        {
-            let holder = self.store.lease_of(name, now).await?;
-            return Err(AppError::Leased {
-                source_name: name.into(),
-                holder: holder.map_or_else(
-                    || "another process".into(),
-                    |(o, u)| format!("{o} (until {u})"),
-                ),
-            });
-        }
-        let order: HashMap<&str, usize> = taken
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.as_str(), i))
-            .collect();
-        let mut selected: Vec<&SourceSpec> = wanted
-            .into_iter()
-            .filter(|s| order.contains_key(s.name.as_str()))
-            .collect();
-        selected.sort_by_key(|s| order.get(s.name.as_str()).copied().unwrap_or(usize::MAX));
+        // `crawl --source` and `--all` lease what they name up front; the scheduler's due crawl
+        // leases one source at a time as a slot frees, so that processes share the due sources.
+        let pooled = due_only && only.is_none();
+        let named: Vec<&SourceSpec> = if pooled {
+            Vec::new()
+        } else {
+            let names: Vec<String> = wanted.iter().map(|s| s.name.clone()).collect();
+            let taken: std::collections::HashSet<String> = self
+                .store
+                .lease_named(&self.worker, &names, now, now + lease)
+                .await?
+                .into_iter()
+                .collect();
+            if let Some(name) = only
+                && taken.is_empty()
+            {
+                let holder = self.store.lease_of(name, now).await?;
+                return Err(AppError::Leased {
+                    source_name: name.into(),
+                    holder: holder.map_or_else(
+                        || "another process".into(),
+                        |(o, u)| format!("{o} (until {u})"),
+                    ),
+                });
+            }
+            wanted
+                .iter()
+                .copied()
+                .filter(|s| taken.contains(&s.name))
+                .collect()
+        };
+        let by_name: HashMap<&str, &SourceSpec> =
+            wanted.iter().map(|s| (s.name.as_str(), *s)).collect();
         let matcher = Arc::new(self.matcher().await?);
         let indexer = self.indexer()?;
         let pipeline = Pipeline {
@@ -327,7 +326,12 @@ impl App {
         } else {
             MultiProgress::with_draw_target(ProgressDrawTarget::hidden())
         };
-        let total = multi.add(ProgressBar::new(selected.len() as u64));
+        let expected = if pooled {
+            self.store.due_count(now).await?.max(0) as u64
+        } else {
+            named.len() as u64
+        };
+        let total = multi.add(ProgressBar::new(expected));
         total.set_style(
             ProgressStyle::with_template("crawling [{bar:30}] {pos}/{len} sources, {elapsed}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -335,58 +339,58 @@ impl App {
         );
         let line = ProgressStyle::with_template("{spinner} {prefix:<28} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
-        // Futures collected first: a lazy `map` closure over borrowed specs would make the crawl
-        // future's type too general for `tokio::spawn` (the scheduler spawns crawls).
-        let mut futures = Vec::with_capacity(selected.len());
-        for spec in selected.iter().copied() {
-            let bar = multi.insert_before(&total, ProgressBar::new_spinner());
-            bar.set_style(line.clone());
-            bar.set_prefix(spec.name.clone());
-            if progress {
-                bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            }
-            let (pipeline, total) = (&pipeline, &total);
-            futures.push(async move {
-                let r = pipeline.crawl_with(spec, &bar).await;
+        let queue = Mutex::new(named);
+        let slots = self.config.crawl.parallel_sources.max(1);
+        let (pipeline, total, multi, line, queue, by_name) =
+            (&pipeline, &total, &multi, &line, &queue, &by_name);
+        let worker = |_slot: usize| async move {
+            let mut done = Vec::new();
+            loop {
+                let next = if pooled {
+                    let now = Utc::now();
+                    let taken = self
+                        .store
+                        .lease_due(&self.worker, now, now + lease, 1)
+                        .await?;
+                    match taken.first() {
+                        None => break,
+                        Some(name) => match by_name.get(name.as_str()) {
+                            Some(spec) => *spec,
+                            // Leased but not in our files (a process with another sources
+                            // folder marked it active): give it back, and leave the rest of
+                            // the queue to the processes that know it.
+                            None => {
+                                self.store.release(name, &self.worker).await?;
+                                break;
+                            }
+                        },
+                    }
+                } else {
+                    let Some(spec) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else {
+                        break;
+                    };
+                    spec
+                };
+                let bar = multi.insert_before(total, ProgressBar::new_spinner());
+                bar.set_style(line.clone());
+                bar.set_prefix(next.name.clone());
+                if progress {
+                    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                }
+                let r = self.crawl_leased(pipeline, next, &bar).await?;
                 bar.finish_and_clear();
                 total.inc(1);
-                tracing::info!(source = %r.source, items = r.items, new = r.new_or_changed, copies = r.copies, events = r.events, error = r.error.as_deref().unwrap_or(""), "source crawled");
-                let done = Utc::now();
-                let failures = if r.error.is_some() {
-                    self.store.consecutive_failures(&spec.name).await? + 1
-                } else {
-                    0
-                };
-                let mut next_run_at = crate::schedule::next_run(done, spec, failures);
-                // A server that said when to come back is not asked earlier.
-                if let Some(wait) = r
-                    .retry_after
-                    .and_then(|d| chrono::Duration::from_std(d).ok())
-                {
-                    next_run_at = next_run_at.max(done + wait);
-                }
-                let outcome = RunOutcome {
-                    at: done,
-                    error: r.error.clone(),
-                    items_seen: r.items as i64,
-                    items_new: r.new_or_changed as i64,
-                    next_run_at,
-                };
-                self.store
-                    .record_run_by(&spec.name, &self.worker, &outcome)
-                    .await?;
-                Ok::<SourceReport, AppError>(r)
-            });
-        }
-        let runs = futures_util::stream::iter(futures)
-            .buffer_unordered(self.config.crawl.parallel_sources.max(1))
-            .collect::<Vec<_>>()
-            .await;
+                done.push(r);
+            }
+            Ok::<Vec<SourceReport>, AppError>(done)
+        };
+        let runs = futures_util::future::join_all((0..slots).map(worker)).await;
         total.finish_and_clear();
         for r in runs {
-            let r = r?;
-            report.times += r.times;
-            report.sources.push(r);
+            for r in r? {
+                report.times += r.times;
+                report.sources.push(r);
+            }
         }
         report.sources.sort_by(|a, b| a.source.cmp(&b.source));
         let t = Instant::now();
@@ -403,6 +407,42 @@ impl App {
         report.scored_accounts = self.rescore_accounts(&touched).await?;
         report.times.score += t.elapsed();
         Ok(report)
+    }
+
+    /// Crawls one leased source and records the run (which gives the lease back).
+    async fn crawl_leased(
+        &self,
+        pipeline: &Pipeline<'_>,
+        spec: &SourceSpec,
+        bar: &ProgressBar,
+    ) -> Result<SourceReport, AppError> {
+        let r = pipeline.crawl_with(spec, bar).await;
+        tracing::info!(source = %r.source, items = r.items, new = r.new_or_changed, copies = r.copies, events = r.events, error = r.error.as_deref().unwrap_or(""), "source crawled");
+        let done = Utc::now();
+        let failures = if r.error.is_some() {
+            self.store.consecutive_failures(&spec.name).await? + 1
+        } else {
+            0
+        };
+        let mut next_run_at = crate::schedule::next_run(done, spec, failures);
+        // A server that said when to come back is not asked earlier.
+        if let Some(wait) = r
+            .retry_after
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+        {
+            next_run_at = next_run_at.max(done + wait);
+        }
+        let outcome = RunOutcome {
+            at: done,
+            error: r.error.clone(),
+            items_seen: r.items as i64,
+            items_new: r.new_or_changed as i64,
+            next_run_at,
+        };
+        self.store
+            .record_run_by(&spec.name, &self.worker, &outcome)
+            .await?;
+        Ok(r)
     }
 
     /// This process's name in source leases.

@@ -1,6 +1,6 @@
 //! The scheduler: every tick, crawl the sources whose `next_run_at` has come — by interval or
 //! cron expression, plus jitter so sources on one schedule do not start together. Sources are
-//! leased before a crawl (see [`crate::store::Store::lease_sources`]), so several processes can
+//! leased before a crawl (see [`crate::store::Store::lease_due`]), so several processes can
 //! share them. Failures back off exponentially with jitter up to a day and never disable a source.
 
 use crate::app::App;

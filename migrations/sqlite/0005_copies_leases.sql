@@ -22,3 +22,6 @@ CREATE INDEX document_sources_source ON document_sources (source);
 -- one PostgreSQL later) never crawl the same source at once; a lease whose holder died expires.
 ALTER TABLE sources ADD COLUMN lease_owner TEXT;
 ALTER TABLE sources ADD COLUMN lease_until BIGINT;
+-- Whether a source file defines the source now (and enables it): only active sources are leased.
+ALTER TABLE sources ADD COLUMN active BIGINT NOT NULL DEFAULT 1;
+CREATE INDEX sources_due ON sources (next_run_at);

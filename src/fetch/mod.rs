@@ -230,7 +230,12 @@ impl Fetcher {
     }
 
     /// The robots.txt rules of `url`'s host (read once a day, taking the host's turn).
-    async fn rules(&self, url: &reqwest::Url, host: &str) -> Result<Rules, FetchError> {
+    async fn rules(
+        &self,
+        url: &reqwest::Url,
+        host: &str,
+        pace: Option<Duration>,
+    ) -> Result<Rules, FetchError> {
         let Some(cache) = &self.robots else {
             return Ok(Rules::AllowAll);
         };
@@ -239,7 +244,10 @@ impl Fetcher {
             return Ok(r);
         }
         let robots_url = format!("{origin}/robots.txt");
-        let turn = self.gate.turn(host, self.min_delay).await;
+        let mut turn = self.gate.turn(host, self.min_delay).await;
+        if let Some(d) = pace {
+            turn.rest_at_least(d);
+        }
         let resp = self.client.get(&robots_url).send().await;
         drop(turn);
         let rules = match resp {
@@ -293,7 +301,7 @@ impl Fetcher {
             .acquire()
             .await
             .map_err(|e| FetchError::Client(e.to_string()))?;
-        let rules = self.rules(&parsed, &host).await?;
+        let rules = self.rules(&parsed, &host, r.min_delay).await?;
         if !rules.allowed(url) {
             return Err(FetchError::RobotsDisallowed { url: url.into() });
         }

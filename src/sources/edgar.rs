@@ -290,21 +290,28 @@ pub fn stated_events(f: &Filing, doc_text: &str) -> Vec<StatedEvent> {
     out
 }
 
-/// The first sentence of the document with one of `words`, when it reads as a sentence.
+/// The first sentence of the document with one of `words` that reads as a sentence (not an
+/// item heading, not a fragment of a table).
 fn evidence_sentence(text: &str, lower: &str, words: &[&str]) -> Option<String> {
     // Offsets found in the lowercase copy are valid in the text only when lowercasing kept
     // every byte length (it does for English filings).
     if lower.len() != text.len() {
         return None;
     }
-    let at = words.iter().filter_map(|w| lower.find(w)).min()?;
-    let start = text.get(..at)?.rfind(". ").map_or(0, |i| i + 2);
-    let end = text
-        .get(at..)?
-        .find(". ")
-        .map_or(text.len(), |i| at + i + 1);
-    let s = text.get(start..end)?.trim();
-    (s.len() >= 40 && s.len() <= 500).then(|| s.to_string())
+    let mut start = 0;
+    while start < text.len() {
+        let end = text
+            .get(start..)?
+            .find(". ")
+            .map_or(text.len(), |i| start + i + 1);
+        let (s, l) = (text.get(start..end)?.trim(), lower.get(start..end)?);
+        let heading = s.starts_with("Item ") || s.starts_with("ITEM ");
+        if !heading && s.len() >= 40 && s.len() <= 500 && words.iter().any(|w| l.contains(w)) {
+            return Some(s.to_string());
+        }
+        start = end + 1;
+    }
+    None
 }
 
 /// The item as it is stored: the filing's facts, its items, its evidence lines, its text.

@@ -51,12 +51,14 @@ pub(crate) mod dialect {
     /// fail with "database is locked" halfway (STACK trap 6).
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
-    /// Sources no other process holds at `$1` (free, expired, or `$2`'s own), oldest due
-    /// first: (name, next_run_at). Inside a `BEGIN_WRITE` transaction on SQLite; PostgreSQL
-    /// adds `FOR UPDATE SKIP LOCKED` so concurrent workers skip each other's rows.
-    pub const FREE_SOURCES: &str = "SELECT name, next_run_at FROM sources \
-        WHERE lease_owner IS NULL OR lease_until < $1 OR lease_owner = $2 \
-        ORDER BY next_run_at, name";
+    /// Leases up to `$4` active sources due at `$1` that nobody holds (free or expired; a
+    /// process's own live lease is a crawl in flight) to `$2` until `$3`, oldest due first. One statement, atomic on SQLite;
+    /// PostgreSQL adds `FOR UPDATE SKIP LOCKED` to the inner select so that concurrent workers
+    /// skip each other's rows instead of waiting (STACK trap 7).
+    pub const LEASE_DUE: &str = "UPDATE sources SET lease_owner = $2, lease_until = $3 \
+        WHERE name IN (SELECT name FROM sources WHERE active = 1 AND next_run_at <= $1 \
+        AND (lease_owner IS NULL OR lease_until < $1) \
+        ORDER BY next_run_at, name LIMIT $4) RETURNING name";
 }
 
 /// Handle to the database.

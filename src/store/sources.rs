@@ -37,61 +37,86 @@ pub struct SourceHealth {
 }
 
 impl super::Store {
-    /// Registers sources from their files (new ones are due at once); state of known ones is kept.
+    /// Registers sources from their files (new ones are due at once); state of known ones is
+    /// kept. Sources no file defines any more, or disabled ones, become inactive (never leased).
     pub async fn sync_sources(&self, specs: &[SourceSpec]) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin_with(dialect::BEGIN_WRITE)
+            .await
+            .map_err(q("starting to register sources"))?;
+        sqlx::query("UPDATE sources SET active = 0")
+            .execute(&mut *tx)
+            .await
+            .map_err(q("registering sources"))?;
         for s in specs {
             sqlx::query(
-                "INSERT INTO sources (name, kind, url, reliability) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO sources (name, kind, url, reliability, active) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, url = excluded.url, \
-                 reliability = excluded.reliability",
+                 reliability = excluded.reliability, active = excluded.active",
             )
             .bind(&s.name)
             .bind(s.kind.as_str())
             .bind(&s.url)
             .bind(s.reliability as f64)
-            .execute(&self.pool)
+            .bind(i64::from(s.enabled))
+            .execute(&mut *tx)
             .await
             .map_err(q("registering a source"))?;
         }
+        tx.commit().await.map_err(q("committing sources"))?;
         Ok(())
     }
 
-    /// Takes the leases of the sources in `names` that are free (never leased, lease expired,
-    /// or already `owner`'s) and, with `due_only`, due at `now`; returns the names taken, in
-    /// the order they fell due. One write transaction, so two processes never take one source.
-    pub async fn lease_sources(
+    /// Takes the leases of up to `limit` active sources due at `now` that nobody holds (never
+    /// leased, or the lease expired), oldest due first; returns their
+    /// names. One statement, so two processes never take one source: workers call it as they
+    /// free up, and so share the due sources between them.
+    pub async fn lease_due(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        sqlx::query_scalar(dialect::LEASE_DUE)
+            .bind(now.timestamp())
+            .bind(owner)
+            .bind(until.timestamp())
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("leasing due sources"))
+    }
+
+    /// Takes the leases of the named sources that no other process holds, due or not (`crawl
+    /// --all`, `crawl --source`); returns the names taken.
+    pub async fn lease_named(
         &self,
         owner: &str,
         names: &[String],
-        due_only: bool,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        let wanted: std::collections::HashSet<&str> = names.iter().map(String::as_str).collect();
         let mut tx = self
             .pool
             .begin_with(dialect::BEGIN_WRITE)
             .await
             .map_err(q("starting to lease sources"))?;
-        let free: Vec<(String, i64)> = sqlx::query_as(dialect::FREE_SOURCES)
-            .bind(now.timestamp())
-            .bind(owner)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(q("finding free sources"))?;
         let mut taken = Vec::new();
-        for (name, next_run_at) in free {
-            if !wanted.contains(name.as_str()) || (due_only && next_run_at > now.timestamp()) {
-                continue;
-            }
-            sqlx::query("UPDATE sources SET lease_owner = $2, lease_until = $3 WHERE name = $1")
-                .bind(&name)
-                .bind(owner)
-                .bind(until.timestamp())
-                .execute(&mut *tx)
-                .await
-                .map_err(q("leasing a source"))?;
-            taken.push(name);
+        for name in names {
+            let got: Option<String> = sqlx::query_scalar(
+                "UPDATE sources SET lease_owner = $2, lease_until = $3 WHERE name = $1 \
+                 AND (lease_owner IS NULL OR lease_until < $4 OR lease_owner = $2) RETURNING name",
+            )
+            .bind(name)
+            .bind(owner)
+            .bind(until.timestamp())
+            .bind(now.timestamp())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(q("leasing a source"))?;
+            taken.extend(got);
         }
         tx.commit().await.map_err(q("committing leases"))?;
         Ok(taken)
@@ -126,6 +151,28 @@ impl super::Store {
                 .await
                 .map_err(q("reading a source's failures"))?;
         Ok(n.unwrap_or(0))
+    }
+
+    /// Gives back `owner`'s lease of a source without recording a run.
+    pub async fn release(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sources SET lease_owner = NULL, lease_until = NULL WHERE name = $1 AND lease_owner = $2",
+        )
+        .bind(name)
+        .bind(owner)
+        .execute(&self.pool)
+        .await
+        .map_err(q("giving back a lease"))?;
+        Ok(())
+    }
+
+    /// Number of active sources due at `now`.
+    pub async fn due_count(&self, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sources WHERE active = 1 AND next_run_at <= $1")
+            .bind(now.timestamp())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("counting due sources"))
     }
 
     /// Records a crawl's outcome and gives back `owner`'s lease.
