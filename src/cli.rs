@@ -198,6 +198,27 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Polling cost: N feeds on local fixture hosts crawled through the whole fetch layer, new,
+    /// then 304, then unchanged: CPU per polled feed, peak RSS, the share of a core that N feeds
+    /// every 15 minutes take.
+    Poll {
+        #[arg(long, default_value_t = 10_000)]
+        feeds: usize,
+        /// Fixture hosts (local ports) the feeds are spread over.
+        #[arg(long, default_value_t = 100)]
+        hosts: usize,
+        /// Work folder (default: a fresh temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The poll bench's fixture server (started by `bench poll` as a child process).
+    #[command(hide = true)]
+    FeedServer {
+        #[arg(long, default_value_t = 100)]
+        hosts: usize,
+    },
     /// Detection throughput (sentence split + rules + roles) on one core, in MB/s of text.
     Detect {
         /// Megabytes of text to run (the bundled demo news, repeated).
@@ -369,8 +390,8 @@ async fn run(cli: Cli) -> Result<()> {
                         println!("{:<28} not modified since the last crawl", s.source)
                     }
                     None => println!(
-                        "{:<28} {:>5} items, {:>5} new/changed, {:>4} events ({} on accounts)",
-                        s.source, s.items, s.new_or_changed, s.events, s.matched_events
+                        "{:<28} {:>5} items, {:>5} new/changed, {:>4} copies of stored stories, {:>4} events ({} on accounts)",
+                        s.source, s.items, s.new_or_changed, s.copies, s.events, s.matched_events
                     ),
                 }
             }
@@ -499,7 +520,7 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 for h in health {
                     println!(
-                        "{:<28} {:<6} last run {:<20} items {:>5} new {:>5} failures {} next {}{}",
+                        "{:<28} {:<6} last run {:<20} items {:>5} new {:>5} failures {} next {}{}{}",
                         h.name,
                         h.last_status.as_deref().unwrap_or("never"),
                         h.last_run_at
@@ -509,6 +530,9 @@ async fn run(cli: Cli) -> Result<()> {
                         h.items_new,
                         h.consecutive_failures,
                         h.next_run_at.format("%Y-%m-%d %H:%M"),
+                        h.lease_owner
+                            .map(|o| format!(" (crawling now: {o})"))
+                            .unwrap_or_default(),
                         h.last_error
                             .map(|e| format!("\n    last error: {e}"))
                             .unwrap_or_default()
@@ -562,6 +586,34 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Poll {
+                    feeds,
+                    hosts,
+                    dir,
+                    json,
+                },
+        } => {
+            let tmp;
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => {
+                    tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
+                    tmp.path().to_path_buf()
+                }
+            };
+            let r = trigger_radar::bench::poll::run(&dir, *feeds, *hosts, !*json).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd: BenchCmd::FeedServer { hosts },
+        } => Ok(trigger_radar::bench::poll::fixture_server(*hosts).await?),
         Cmd::Bench {
             cmd: BenchCmd::Detect { megabytes, json },
         } => {

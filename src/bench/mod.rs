@@ -4,6 +4,7 @@
 //! peak resident memory.
 
 pub mod matching;
+pub mod poll;
 
 use crate::app::{App, AppError};
 use crate::config::Config;
@@ -38,6 +39,10 @@ impl IngestReport {
             s,
             "ingest: {} items in {} feeds, {} accounts → {} events ({} attached to accounts)",
             self.items, self.feeds, self.accounts, self.events, self.matched_events
+        );
+        let _ = writeln!(
+            s,
+            "stage seconds are summed over the sources crawled in parallel (waiting for the database's write lock counts as store), so they add up to more than the wall time"
         );
         let _ = writeln!(s, "{:<10} {:>10} {:>14}", "stage", "seconds", "docs/s");
         for (name, d) in self.times.stages() {

@@ -140,6 +140,48 @@ mod tests {
     }
 
     #[test]
+    fn every_feed_format_gives_items() {
+        let spec = SourceSpec::from_toml(
+            "name='f'\nkind='feed'\nurl='x'\n",
+            std::path::Path::new("f.toml"),
+        )
+        .unwrap();
+        let formats = [
+            (
+                "rss 0.91",
+                r#"<?xml version="1.0"?><rss version="0.91"><channel><title>t</title><link>https://x.test</link><description>d</description>
+                <item><title>Halden opens a plant</title><link>https://x.test/091</link><description>Halden Precision opened a plant.</description></item></channel></rss>"#,
+            ),
+            (
+                "rss 1.0",
+                r#"<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+                <channel rdf:about="https://x.test/"><title>t</title><link>https://x.test/</link><description>d</description></channel>
+                <item rdf:about="https://x.test/10"><title>Halden opens a plant</title><link>https://x.test/10</link><description>Halden Precision opened a plant.</description><dc:date>2026-11-30T09:00:00Z</dc:date></item></rdf:RDF>"#,
+            ),
+            (
+                "atom",
+                r#"<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>urn:t</id><updated>2026-11-30T09:00:00Z</updated>
+                <entry><title>Halden opens a plant</title><link href="https://x.test/atom"/><id>urn:1</id><updated>2026-11-30T09:00:00Z</updated><summary>Halden Precision opened a plant.</summary></entry></feed>"#,
+            ),
+            (
+                "json feed",
+                r#"{"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [{"id": "1", "url": "https://x.test/json",
+                "title": "Halden opens a plant", "content_text": "Halden Precision opened a plant.", "date_published": "2026-11-30T09:00:00Z"}]}"#,
+            ),
+        ];
+        for (name, body) in formats {
+            let items = parse(&spec, body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(items.len(), 1, "{name}");
+            assert_eq!(items[0].title, "Halden opens a plant", "{name}");
+            assert!(items[0].url.starts_with("https://x.test/"), "{name}");
+            assert!(items[0].body.contains("opened a plant"), "{name}");
+            if name != "rss 0.91" {
+                assert!(items[0].published_at.is_some(), "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn russian_pub_dates_are_read() {
         let spec = SourceSpec::from_toml(
             "name='r'\nkind='feed'\nurl='x.xml'\n",
