@@ -285,11 +285,23 @@ impl Pipeline<'_> {
             nd.set_loaded();
         }
         let mark = nd.len();
+        // Another source already stored the same article under the same URL: nothing to do.
+        let new_urls: Vec<&str> = chunk
+            .iter()
+            .zip(checks)
+            .filter(|(_, c)| c.is_some())
+            .map(|(p, _)| p.0.url.as_str())
+            .collect();
+        let elsewhere = self.store.hashes_of_urls(&new_urls).await?;
         let mut kept: Vec<&Processed> = Vec::with_capacity(chunk.len());
         let mut kept_checks: Vec<Check> = Vec::with_capacity(chunk.len());
         // (copy, the document it copies: a stored id, or -(1 + position in `kept`)).
         let mut copies: Vec<(&Document, i64)> = Vec::new();
         for (p, check) in chunk.iter().zip(checks) {
+            if check.is_some() && elsewhere.get(&p.0.url) == Some(&p.0.content_hash) {
+                r.unchanged += 1;
+                continue;
+            }
             if let Some(fp) = check
                 && let Some(of) = nd.find(&p.0.url, *fp, now)
             {

@@ -326,6 +326,30 @@ impl super::Store {
         .map_err(q("looking for the story of an event"))
     }
 
+    /// URL → content hash of the stored documents among `urls` (whatever their source).
+    pub async fn hashes_of_urls(
+        &self,
+        urls: &[&str],
+    ) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in urls.chunks(500) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("SELECT url, content_hash FROM documents WHERE url IN (");
+            let mut sep = qb.separated(", ");
+            for u in chunk {
+                sep.push_bind(*u);
+            }
+            qb.push(")");
+            let rows: Vec<(String, String)> = qb
+                .build_query_as()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("reading documents by URL"))?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Fingerprints of the documents fetched since `since` (unix seconds): (id, url,
     /// fingerprint, fetched_at), to fill the in-memory near-duplicate index.
     pub async fn recent_fingerprints(
