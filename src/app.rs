@@ -40,6 +40,10 @@ pub enum AppError {
         "source `{source_name}` is being crawled by {holder}; try again when that crawl is done"
     )]
     Leased { source_name: String, holder: String },
+    #[error("webhook: {0}")]
+    Webhook(String),
+    #[error("no webhook with id {0} (see `trigger-radar webhooks list`)")]
+    UnknownWebhook(i64),
     #[error("no account with id {0} (see `trigger-radar accounts list`)")]
     UnknownAccount(i64),
     #[error(
@@ -126,6 +130,8 @@ pub struct App {
     neardup: tokio::sync::Mutex<NearDupIndex>,
     /// This process's name in source leases: host, process id and a random part.
     worker: String,
+    /// The webhook delivery worker, built on first use.
+    pub(crate) deliverer: Mutex<Option<Arc<crate::deliver::Deliverer>>>,
 }
 
 impl App {
@@ -152,6 +158,7 @@ impl App {
             indexer: Mutex::new(None),
             neardup: tokio::sync::Mutex::new(neardup),
             worker: worker_id(),
+            deliverer: Mutex::new(None),
         })
     }
 
@@ -406,6 +413,7 @@ impl App {
         touched.dedup();
         report.scored_accounts = self.rescore_accounts(&touched).await?;
         report.times.score += t.elapsed();
+        self.wake_deliverer();
         Ok(report)
     }
 
@@ -443,6 +451,18 @@ impl App {
             .record_run_by(&spec.name, &self.worker, &outcome)
             .await?;
         Ok(r)
+    }
+
+    /// Tells this process's delivery worker that messages may be waiting.
+    pub fn wake_deliverer(&self) {
+        if let Some(d) = self
+            .deliverer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            d.wake.notify_one();
+        }
     }
 
     /// This process's name in source leases.

@@ -138,6 +138,16 @@ enum Cmd {
         #[command(subcommand)]
         cmd: BenchCmd,
     },
+    /// Webhook subscriptions: add, list, pause, resume, delete, rotate, log, redeliver, deliver.
+    Webhooks {
+        #[command(subcommand)]
+        cmd: crate::cli_webhooks::WebhooksCmd,
+    },
+    /// API tokens for the HTTP API's writes: create, list, revoke.
+    Tokens {
+        #[command(subcommand)]
+        cmd: crate::cli_webhooks::TokensCmd,
+    },
 }
 
 #[derive(Subcommand)]
@@ -503,6 +513,14 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Cmd::Webhooks { cmd } => {
+            let app = open(&cli).await?;
+            crate::cli_webhooks::webhooks(&app, cmd).await
+        }
+        Cmd::Tokens { cmd } => {
+            let app = open(&cli).await?;
+            crate::cli_webhooks::tokens(&app, cmd).await
+        }
         Cmd::Reindex => {
             let app = open(&cli).await?;
             let n = app.reindex(true).await?;
@@ -852,6 +870,12 @@ async fn serve(
         })?;
     println!("\nWeb UI: http://{addr}/   (Ctrl-C to stop)");
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let delivery = if app.config.deliver.enabled {
+        let d = app.deliverer()?;
+        Some(tokio::spawn(d.run(stop_rx.clone())))
+    } else {
+        None
+    };
     let scheduler =
         tick.map(|t| tokio::spawn(trigger_radar::schedule::run(app.clone(), t, stop_rx)));
     let shutdown = async {
@@ -861,6 +885,9 @@ async fn serve(
     let _ = stop_tx.send(true);
     if let Some(s) = scheduler {
         let _ = s.await;
+    }
+    if let Some(d) = delivery {
+        let _ = d.await;
     }
     app.close_indexer()?;
     Ok(())

@@ -37,6 +37,10 @@ pub struct Config {
     pub fetch: FetchConfig,
     /// Crawl scheduling: leases, sources crawled at once, near-duplicates.
     pub crawl: CrawlConfig,
+    /// Webhook delivery.
+    pub deliver: DeliverConfig,
+    /// The HTTP API.
+    pub api: ApiConfig,
     pub detect: DetectConfig,
     /// Attaching events to accounts.
     #[serde(rename = "match")]
@@ -77,6 +81,55 @@ pub struct CrawlConfig {
     /// Copies of a story stored this many days back are found and kept as its sources
     /// (0 turns the near-duplicate check off).
     pub near_duplicate_days: i64,
+}
+
+/// Webhook delivery: the outbox worker of `serve`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeliverConfig {
+    /// Deliver webhooks in `serve` (off: messages wait in the outbox).
+    pub enabled: bool,
+    /// Requests in flight at once, over all endpoints.
+    pub concurrency: usize,
+    /// Requests in flight at once to one endpoint (Bitrix24 endpoints: 1, at most 2 per second).
+    pub per_endpoint: usize,
+    /// Seconds an endpoint has to answer.
+    pub timeout_secs: u64,
+    /// A process holds a message this long while delivering it; a message whose process died is
+    /// delivered by another after it.
+    pub lease_seconds: i64,
+    /// How often the outbox is checked for due messages when nothing woke the worker (ms).
+    pub poll_ms: u64,
+    /// Hosts or addresses allowed although loopback, private or link-local (SSRF guard), e.g.
+    /// `["127.0.0.1", "crm.internal"]`.
+    pub allow_private: Vec<String>,
+    /// After a secret rotation the old secret keeps signing for this many hours.
+    pub rotation_grace_hours: i64,
+}
+
+impl Default for DeliverConfig {
+    fn default() -> Self {
+        DeliverConfig {
+            enabled: true,
+            concurrency: 64,
+            per_endpoint: 8,
+            timeout_secs: 10,
+            lease_seconds: 60,
+            poll_ms: 100,
+            allow_private: Vec::new(),
+            rotation_grace_hours: 24,
+        }
+    }
+}
+
+/// The HTTP API.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// A `whsec_…` secret: pushed accounts (`POST /api/accounts`) must then also carry a
+    /// Standard Webhooks signature made with it. Prefer the environment variable
+    /// `TRIGGER_RADAR_INBOUND_SECRET`.
+    pub inbound_secret: Option<String>,
 }
 
 impl Default for CrawlConfig {
@@ -269,6 +322,8 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             fetch: FetchConfig::default(),
             crawl: CrawlConfig::default(),
+            deliver: DeliverConfig::default(),
+            api: ApiConfig::default(),
             detect: DetectConfig::default(),
             matching: MatchConfig::default(),
             postings: PostingsConfig::default(),
@@ -429,6 +484,11 @@ impl Config {
         if let Ok(v) = std::env::var("TRIGGER_RADAR_CONTACT") {
             self.fetch.contact = v;
         }
+        if let Ok(v) = std::env::var("TRIGGER_RADAR_INBOUND_SECRET")
+            && !v.trim().is_empty()
+        {
+            self.api.inbound_secret = Some(v);
+        }
     }
 
     fn resolve(&mut self) {
@@ -463,6 +523,20 @@ impl Config {
         }
         if self.crawl.parallel_sources == 0 {
             return Err(bad("crawl.parallel_sources", "must be at least 1"));
+        }
+        if self.deliver.concurrency == 0 || self.deliver.per_endpoint == 0 {
+            return Err(bad(
+                "deliver.concurrency / deliver.per_endpoint",
+                "must be at least 1",
+            ));
+        }
+        if let Some(s) = &self.api.inbound_secret
+            && crate::deliver::sign::key_bytes(s).is_err()
+        {
+            return Err(bad(
+                "api.inbound_secret",
+                "must look like whsec_<base64> with at least 16 key bytes",
+            ));
         }
         if self.crawl.lease_minutes < 1 {
             return Err(bad("crawl.lease_minutes", "must be at least 1"));

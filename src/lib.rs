@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod app;
 pub mod bench;
 pub mod config;
+pub mod deliver;
 pub mod demo;
 pub mod detect;
 pub mod extract;

@@ -114,12 +114,21 @@ impl super::Store {
             } else {
                 a
             };
-            let exists: Option<i64> =
-                sqlx::query_scalar("SELECT id FROM accounts WHERE crm_id = $1")
-                    .bind(&a.crm_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(q("looking up an account"))?;
+            type Ids = (
+                i64,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+            );
+            let before: Option<Ids> = sqlx::query_as(
+                "SELECT id, inn, ogrn, cik, ticker, domain FROM accounts WHERE crm_id = $1",
+            )
+            .bind(&a.crm_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(q("looking up an account"))?;
             let crm = if a.crm.is_empty() { "generic" } else { &a.crm };
             sqlx::query(UPSERT)
                 .bind(&a.crm_id)
@@ -150,8 +159,31 @@ impl super::Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(q("saving an account"))?;
-            if exists.is_some() {
+            if let Some((id, inn, ogrn, cik, ticker, domain)) = &before {
                 count.updated += 1;
+                // Identifiers the account did not have: `account.enriched` for webhooks.
+                let learned: Vec<(&str, String)> = [
+                    ("inn", inn, &a.inn),
+                    ("ogrn", ogrn, &a.ogrn),
+                    ("cik", cik, &a.cik),
+                    ("ticker", ticker, &a.ticker),
+                    ("domain", domain, &a.domain().map(str::to_string)),
+                ]
+                .into_iter()
+                .filter_map(|(k, old, new)| match (old, new) {
+                    (None, Some(v)) => Some((k, v.clone())),
+                    _ => None,
+                })
+                .collect();
+                if !learned.is_empty() {
+                    let subs = super::webhooks::active_in(&mut tx).await?;
+                    if !subs.is_empty()
+                        && let Some(m) = super::webhooks::message_account(&mut tx, *id).await?
+                    {
+                        let msg = crate::deliver::events::enriched(m, &[], &learned);
+                        super::webhooks::enqueue(&mut tx, &subs, &msg, now * 1000).await?;
+                    }
+                }
             } else {
                 count.inserted += 1;
             }

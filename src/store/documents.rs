@@ -145,6 +145,10 @@ impl super::Store {
             .await
             .map_err(q("starting to save documents"))?;
         let now = Utc::now().timestamp();
+        let now_ms = Utc::now().timestamp_millis();
+        // Webhook messages go out in this same transaction: no event without its messages.
+        let subs = super::webhooks::active_in(&mut tx).await?;
+        let mut accounts: HashMap<i64, Option<super::webhooks::MessageAccount>> = HashMap::new();
         let mut out = Vec::with_capacity(batch.len());
         for (i, (doc, events)) in batch.iter().enumerate() {
             let fp = fps.get(i).copied().flatten();
@@ -250,6 +254,26 @@ impl super::Store {
                     .execute(&mut *tx)
                     .await
                     .map_err(q("attaching an event to an account"))?;
+                    // A baseline event is history: stored, never alerted.
+                    if subs.is_empty() || ev.baseline {
+                        continue;
+                    }
+                    if let std::collections::hash_map::Entry::Vacant(e) =
+                        accounts.entry(m.account_id)
+                    {
+                        e.insert(super::webhooks::message_account(&mut tx, m.account_id).await?);
+                    }
+                    if let Some(Some(a)) = accounts.get(&m.account_id) {
+                        let msg = crate::deliver::events::trigger_detected(
+                            a.clone(),
+                            event_id,
+                            story.unwrap_or(event_id),
+                            doc,
+                            h,
+                            m,
+                        );
+                        super::webhooks::enqueue(&mut tx, &subs, &msg, now_ms).await?;
+                    }
                 }
                 event_ids.push(event_id);
                 story_ids.push(story.unwrap_or(event_id));

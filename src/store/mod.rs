@@ -8,6 +8,7 @@ mod documents;
 mod postings;
 mod scores;
 mod sources;
+pub mod webhooks;
 
 pub use documents::{NewEvent, SavedDocument};
 pub use postings::{Posting, Technographic};
@@ -59,6 +60,21 @@ pub(crate) mod dialect {
         WHERE name IN (SELECT name FROM sources WHERE active = 1 AND next_run_at <= $1 \
         AND (lease_owner IS NULL OR lease_until < $1) \
         ORDER BY next_run_at, name LIMIT $4) RETURNING name";
+
+    /// Leases up to `$4` webhook messages due at `$1` (ms) to `$2` until `$3`: pending, not
+    /// leased, of an active subscription, and the oldest pending message of its subscription and
+    /// account, so one account's messages go out in order. PostgreSQL adds `FOR UPDATE SKIP
+    /// LOCKED` to the inner select.
+    pub const LEASE_OUTBOX: &str = "UPDATE outbox SET lease_owner = $2, lease_until_ms = $3 \
+        WHERE id IN (SELECT o.id FROM outbox o JOIN webhooks w ON w.id = o.webhook_id \
+        WHERE o.status = 'pending' AND o.next_attempt_ms <= $1 \
+        AND (o.lease_until_ms IS NULL OR o.lease_until_ms < $1) \
+        AND w.paused = 0 AND w.disabled_at IS NULL \
+        AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.webhook_id = o.webhook_id \
+            AND p.order_key = o.order_key AND p.status = 'pending' AND p.id < o.id) \
+        ORDER BY o.id LIMIT $4) \
+        RETURNING id, msg_id, webhook_id, event_type, order_key, payload, created_ms, status, \
+        attempts, next_attempt_ms, last_error, delivered_ms";
 }
 
 /// Handle to the database.

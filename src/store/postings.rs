@@ -143,7 +143,19 @@ impl super::Store {
             .begin_with(dialect::BEGIN_WRITE)
             .await
             .map_err(q("starting to record technologies"))?;
+        let mut learned = Vec::new();
         for n in names {
+            let known: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM account_technologies WHERE account_id = $1 AND name = $2",
+            )
+            .bind(account_id)
+            .bind(n)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(q("reading a technology"))?;
+            if known.is_none() {
+                learned.push(n.clone());
+            }
             sqlx::query(
                 "INSERT INTO account_technologies (account_id, name, source, first_seen_at, last_seen_at) \
                  VALUES ($1, $2, $3, $4, $4) ON CONFLICT (account_id, name) DO UPDATE SET \
@@ -156,6 +168,15 @@ impl super::Store {
             .execute(&mut *tx)
             .await
             .map_err(q("recording a technology"))?;
+        }
+        if !learned.is_empty() {
+            let subs = super::webhooks::active_in(&mut tx).await?;
+            if !subs.is_empty()
+                && let Some(a) = super::webhooks::message_account(&mut tx, account_id).await?
+            {
+                let msg = crate::deliver::events::enriched(a, &learned, &[]);
+                super::webhooks::enqueue(&mut tx, &subs, &msg, now.timestamp_millis()).await?;
+            }
         }
         tx.commit().await.map_err(q("committing technologies"))?;
         Ok(())

@@ -76,6 +76,8 @@ impl super::Store {
             .begin_with(dialect::BEGIN_WRITE)
             .await
             .map_err(q("starting to save scores"))?;
+        let subs = super::webhooks::active_in(&mut tx).await?;
+        let now_ms = chrono::Utc::now().timestamp_millis();
         for r in scores {
             let prev: Option<(i64, String)> =
                 sqlx::query_as("SELECT score, band FROM readiness WHERE account_id = $1")
@@ -110,6 +112,20 @@ impl super::Store {
                 Some((s, b)) => *s != r.score as i64 || b != r.band.as_str(),
                 None => !r.contributions.is_empty(),
             };
+            // A band boundary crossed (cold counts as a band: no score is cold).
+            let old_band = prev.as_ref().map_or("cold", |(_, b)| b.as_str());
+            let new_band = if r.contributions.is_empty() {
+                "cold"
+            } else {
+                r.band.as_str()
+            };
+            if !subs.is_empty()
+                && old_band != new_band
+                && let Some(a) = super::webhooks::message_account(&mut tx, r.account_id).await?
+            {
+                let msg = crate::deliver::events::readiness_changed(a, prev.clone(), r);
+                super::webhooks::enqueue(&mut tx, &subs, &msg, now_ms).await?;
+            }
             if changed {
                 sqlx::query(
                     "INSERT INTO readiness_history (account_id, computed_at, score, band) \

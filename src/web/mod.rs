@@ -1,5 +1,6 @@
 //! HTTP: server-rendered pages for SDRs and marketers and a JSON API, over the same [`App`].
 
+mod api_write;
 mod pages;
 
 use crate::app::{App, FoundEvent};
@@ -21,6 +22,23 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/leads", get(api_leads))
         .route("/api/events", get(api_events))
         .route("/api/accounts/{id}", get(api_account))
+        .route(
+            "/api/accounts",
+            axum::routing::post(api_write::push_accounts),
+        )
+        .route(
+            "/api/webhooks",
+            get(api_write::list_webhooks).post(api_write::add_webhook),
+        )
+        .route(
+            "/api/webhooks/{id}",
+            axum::routing::delete(api_write::delete_webhook),
+        )
+        .route("/api/webhooks/{id}/deliveries", get(api_write::deliveries))
+        .route(
+            "/api/webhooks/{id}/{action}",
+            axum::routing::post(api_write::webhook_action),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .with_state(app)
 }
@@ -42,6 +60,12 @@ pub(crate) struct ApiError(StatusCode, String);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        crate::app::AppError::from(e).into()
     }
 }
 
