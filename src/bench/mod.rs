@@ -3,6 +3,7 @@
 //! the whole pipeline into a fresh data folder, and prints docs/s per stage and end to end plus the
 //! peak resident memory.
 
+pub mod deliver;
 pub mod matching;
 pub mod poll;
 

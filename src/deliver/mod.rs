@@ -26,6 +26,9 @@ pub const RETRY_SCHEDULE: &[u64] = &[
     5, 30, 120, 600, 1_800, 3_600, 7_200, 14_400, 28_800, 43_200, 86_400, 86_400,
 ];
 
+/// Messages leased at once by the continuous worker.
+const LEASE_BATCH: usize = 512;
+
 /// Longest response excerpt kept in the delivery log.
 const EXCERPT: usize = 300;
 
@@ -214,76 +217,99 @@ impl Deliverer {
         let poll = Duration::from_millis(self.cfg.poll_ms.max(1));
         let mut subs: HashMap<i64, Subscription> = HashMap::new();
         let mut subs_at = Instant::now() - Duration::from_secs(3600);
+        // Leased messages waiting for a slot: leasing in batches keeps the database's work per
+        // message small.
+        let mut queue: std::collections::VecDeque<OutboxRow> = Default::default();
+        let mut busy: Vec<i64> = Vec::new();
+        let mut started = 0usize;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            if subs_at.elapsed() > Duration::from_secs(2) {
-                match self.subscriptions().await {
-                    Ok(s) => {
-                        subs = s;
-                        subs_at = Instant::now();
+            if queue.is_empty() {
+                // Everything leased last time waits for a busy endpoint: do not spin.
+                if started == 0 && !busy.is_empty() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = shutdown.changed() => {}
                     }
-                    Err(e) => tracing::error!(error = %e, "reading webhook subscriptions failed"),
                 }
-            }
-            let free = self.global.available_permits();
-            let mut leased = 0;
-            if free > 0 {
+                started = 0;
+                if !busy.is_empty() {
+                    if let Err(e) = self.store.release_outbox(&busy).await {
+                        tracing::warn!(error = %e, "giving back messages failed; their leases expire");
+                    }
+                    busy.clear();
+                }
+                if subs_at.elapsed() > Duration::from_secs(2) {
+                    match self.subscriptions().await {
+                        Ok(s) => {
+                            subs = s;
+                            subs_at = Instant::now();
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "reading webhook subscriptions failed")
+                        }
+                    }
+                }
                 let now = self.now_ms();
+                let until = now + self.cfg.lease_seconds.max(1) * 1000;
                 match self
                     .store
                     .lease_outbox(
                         &self.owner,
                         now,
-                        now + self.cfg.lease_seconds.max(1) * 1000,
-                        free,
+                        until,
+                        LEASE_BATCH.max(self.cfg.concurrency),
                     )
                     .await
                 {
-                    Ok(rows) => {
-                        leased = rows.len();
-                        let mut busy = Vec::new();
-                        for row in rows {
-                            let Some(sub) = subs.get(&row.webhook_id).cloned() else {
-                                busy.push(row.id);
-                                continue;
-                            };
-                            let ep = self.endpoint(&sub);
-                            let (Ok(slot), Ok(global)) = (
-                                ep.slots.clone().try_acquire_owned(),
-                                self.global.clone().try_acquire_owned(),
-                            ) else {
-                                busy.push(row.id);
-                                continue;
-                            };
-                            let (me, tx) = (self.clone(), tx.clone());
-                            tokio::spawn(async move {
-                                let a = me.send(&sub, &ep, row).await;
-                                drop((slot, global));
-                                let _ = tx.send(a);
-                            });
-                        }
-                        if let Err(e) = self.store.release_outbox(&busy).await {
-                            tracing::warn!(error = %e, "giving back messages failed; their leases expire");
-                        }
-                        if busy.len() == leased {
-                            leased = 0;
-                        }
-                    }
+                    Ok(rows) => queue.extend(rows),
                     Err(e) => tracing::error!(error = %e, "leasing webhook messages failed"),
                 }
-            }
-            if leased == 0 {
-                tokio::select! {
-                    _ = self.wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                    _ = shutdown.changed() => {}
+                if queue.is_empty() {
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(poll) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
                 }
-            } else {
-                // Let the sends start before leasing more.
-                tokio::task::yield_now().await;
             }
+            let global = tokio::select! {
+                p = self.global.clone().acquire_owned() => match p {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+                _ = shutdown.changed() => continue,
+            };
+            let Some(row) = queue.pop_front() else {
+                continue;
+            };
+            let Some(sub) = subs.get(&row.webhook_id).cloned() else {
+                busy.push(row.id);
+                continue;
+            };
+            let ep = self.endpoint(&sub);
+            let Ok(slot) = ep.slots.clone().try_acquire_owned() else {
+                // Its endpoint is at its limit: the others go on, this one waits its turn.
+                busy.push(row.id);
+                continue;
+            };
+            let (me, tx) = (self.clone(), tx.clone());
+            started += 1;
+            tokio::spawn(async move {
+                let a = me.send(&sub, &ep, row).await;
+                drop((slot, global));
+                let _ = tx.send(a);
+            });
+        }
+        if let Err(e) = self.store.release_outbox(&busy).await {
+            tracing::warn!(error = %e, "giving back messages failed; their leases expire");
+        }
+        let left: Vec<i64> = queue.iter().map(|r| r.id).collect();
+        if let Err(e) = self.store.release_outbox(&left).await {
+            tracing::warn!(error = %e, "giving back messages failed; their leases expire");
         }
         drop(tx);
         let _ = writer.await;

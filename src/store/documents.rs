@@ -350,7 +350,8 @@ impl super::Store {
         .map_err(q("looking for the story of an event"))
     }
 
-    /// URL → content hash of the stored documents among `urls` (whatever their source).
+    /// URL → content hash of the stored documents and copies among `urls` (whatever their
+    /// source).
     pub async fn hashes_of_urls(
         &self,
         urls: &[&str],
@@ -359,6 +360,11 @@ impl super::Store {
         for chunk in urls.chunks(500) {
             let mut qb: QueryBuilder<Sqlite> =
                 QueryBuilder::new("SELECT url, content_hash FROM documents WHERE url IN (");
+            let mut sep = qb.separated(", ");
+            for u in chunk {
+                sep.push_bind(*u);
+            }
+            qb.push(") UNION ALL SELECT url, content_hash FROM document_sources WHERE url IN (");
             let mut sep = qb.separated(", ");
             for u in chunk {
                 sep.push_bind(*u);
