@@ -282,6 +282,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// A bench's work folder: the one given, or a fresh temporary one (removed when the guard drops).
+fn work_dir(given: Option<&Path>) -> Result<(Option<tempfile::TempDir>, PathBuf)> {
+    match given {
+        Some(d) => Ok((None, d.to_path_buf())),
+        None => {
+            let t = tempfile::tempdir().context("cannot create a temporary folder")?;
+            let p = t.path().to_path_buf();
+            Ok((Some(t), p))
+        }
+    }
+}
+
 fn load_config(cli: &Cli) -> Result<Config> {
     Ok(Config::load(cli.data.as_deref(), cli.config.as_deref())?)
 }
@@ -604,14 +616,7 @@ async fn run(cli: Cli) -> Result<()> {
                     json,
                 },
         } => {
-            let tmp;
-            let dir = match dir {
-                Some(d) => d.clone(),
-                None => {
-                    tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-                    tmp.path().to_path_buf()
-                }
-            };
+            let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::ingest(&dir, *items, *accounts, true).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -629,14 +634,7 @@ async fn run(cli: Cli) -> Result<()> {
                     json,
                 },
         } => {
-            let tmp;
-            let dir = match dir {
-                Some(d) => d.clone(),
-                None => {
-                    tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-                    tmp.path().to_path_buf()
-                }
-            };
+            let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::poll::run(&dir, *feeds, *hosts, !*json).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
@@ -655,14 +653,7 @@ async fn run(cli: Cli) -> Result<()> {
                     json,
                 },
         } => {
-            let tmp;
-            let dir = match dir {
-                Some(d) => d.clone(),
-                None => {
-                    tmp = tempfile::tempdir().context("cannot create a temporary folder")?;
-                    tmp.path().to_path_buf()
-                }
-            };
+            let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::deliver::run(&dir, *messages, *rate, *seconds).await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);

@@ -328,10 +328,7 @@ pub async fn read(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, Read
     for item in &mut items {
         item.keep_stored = r.is_known(&item.url);
     }
-    Ok(Listing {
-        items,
-        not_modified: false,
-    })
+    Ok(Listing::of(items))
 }
 
 #[cfg(test)]

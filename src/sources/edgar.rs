@@ -376,10 +376,7 @@ pub async fn read(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, Read
     let req = Request::default();
     r.status("fetching filings");
     let Some(page) = r.first(&spec.url, req.clone()).await? else {
-        return Ok(Listing {
-            items: Vec::new(),
-            not_modified: true,
-        });
+        return Ok(Listing::not_modified());
     };
     let filings = r
         .parse(|| parse_feed(&spec.name, &page.text, &es.forms))
@@ -408,10 +405,7 @@ pub async fn read(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, Read
         }
         items.push(filing_item(spec, &f, &text));
     }
-    Ok(Listing {
-        items,
-        not_modified: false,
-    })
+    Ok(Listing::of(items))
 }
 
 /// The filing's main document as text (and its items, when the feed gave none).

@@ -211,10 +211,7 @@ pub async fn read(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, Read
     r.status("fetching vacancies");
     let first = page_url(&spec.url, &hh, 0).map_err(bad)?;
     let Some(page) = r.first(&first, req.clone()).await? else {
-        return Ok(Listing {
-            items: Vec::new(),
-            not_modified: true,
-        });
+        return Ok(Listing::not_modified());
     };
     let (mut found, mut pages) = r.parse(|| parse_page(spec, &page.text)).map_err(bad)?;
     let limit = hh.page_limit();
@@ -259,10 +256,7 @@ pub async fn read(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, Read
         }
         items.push(item);
     }
-    Ok(Listing {
-        items,
-        not_modified: false,
-    })
+    Ok(Listing::of(items))
 }
 
 #[cfg(test)]

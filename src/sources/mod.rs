@@ -405,10 +405,7 @@ async fn read_listing(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, 
     let first_url = spec.first_url();
     r.status("fetching");
     let Some(page) = r.first(&first_url, spec.request()).await? else {
-        return Ok(Listing {
-            items: Vec::new(),
-            not_modified: true,
-        });
+        return Ok(Listing::not_modified());
     };
     let (mut items, mut next) = r.parse(|| spec.parse_page(&page.text, &page.url, 0))?;
     let mut pages = 1;
@@ -425,10 +422,7 @@ async fn read_listing(spec: &SourceSpec, r: &mut Reader<'_>) -> Result<Listing, 
     if spec.full_text {
         feed::fetch_articles(spec, r, &mut items).await;
     }
-    Ok(Listing {
-        items,
-        not_modified: false,
-    })
+    Ok(Listing::of(items))
 }
 
 /// Every source found under `dirs`, plus the files that could not be read (the rest still load).

@@ -65,6 +65,24 @@ pub struct Listing {
     pub not_modified: bool,
 }
 
+impl Listing {
+    /// Items read now.
+    pub fn of(items: Vec<RawItem>) -> Listing {
+        Listing {
+            items,
+            not_modified: false,
+        }
+    }
+
+    /// The first page had not changed.
+    pub fn not_modified() -> Listing {
+        Listing {
+            items: Vec::new(),
+            not_modified: true,
+        }
+    }
+}
+
 /// A fetched, decoded page.
 #[derive(Debug, Clone)]
 pub struct Page {
