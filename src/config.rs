@@ -26,8 +26,14 @@ pub enum ConfigError {
 pub struct Config {
     /// Home of the database, the index and `radar.toml`; other relative paths resolve against it.
     pub data_dir: PathBuf,
-    /// `sqlite://PATH` or a plain path; relative paths are under `data_dir`.
+    /// `sqlite://PATH` or a plain path (relative paths are under `data_dir`), or
+    /// `postgres://user:password@host:5432/db` for several processes on several machines.
     pub database_url: String,
+    /// PostgreSQL: keep the tables in this schema (created if missing), so several
+    /// installations or test runs can share one database.
+    pub database_schema: Option<String>,
+    /// PostgreSQL: connections in the pool.
+    pub database_connections: u32,
     /// The tantivy index directory.
     pub index_dir: PathBuf,
     /// Folders with `*.toml` source definitions (searched recursively).
@@ -317,6 +323,8 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("data"),
             database_url: "radar.db".into(),
+            database_schema: None,
+            database_connections: 8,
             index_dir: PathBuf::from("index"),
             sources_dirs: vec![PathBuf::from("sources")],
             listen: "127.0.0.1:8080".into(),
@@ -478,6 +486,11 @@ impl Config {
         if let Ok(v) = std::env::var("TRIGGER_RADAR_DATABASE_URL") {
             self.database_url = v;
         }
+        if let Ok(v) = std::env::var("TRIGGER_RADAR_DATABASE_SCHEMA")
+            && !v.trim().is_empty()
+        {
+            self.database_schema = Some(v);
+        }
         if let Ok(v) = std::env::var("TRIGGER_RADAR_LISTEN") {
             self.listen = v;
         }
@@ -515,10 +528,13 @@ impl Config {
             key: key.into(),
             message: message.into(),
         };
-        if self.database_url.contains("://") && !self.database_url.starts_with("sqlite://") {
+        if self.database_url.contains("://")
+            && !self.database_url.starts_with("sqlite://")
+            && !self.is_postgres()
+        {
             return Err(bad(
                 "database_url",
-                "only sqlite:// (or a file path) is supported in this version",
+                "use sqlite://PATH (or a file path) or postgres://user@host:5432/db",
             ));
         }
         if self.crawl.parallel_sources == 0 {
@@ -570,6 +586,12 @@ impl Config {
                 .map_err(|e| bad("score.as_of", &format!("not RFC 3339: {e}")))?;
         }
         Ok(())
+    }
+
+    /// Whether `database_url` points to PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
     }
 
     /// The SQLite file behind `database_url`.

@@ -65,11 +65,17 @@ pub struct DemoRun {
 /// Sets up the demo in `data_dir`: writes the bundled files, imports the accounts, crawls every demo
 /// source once and scores as of the newest demo article (so the demo reads the same on any date).
 pub async fn run(data_dir: &Path, progress: bool) -> Result<DemoRun, AppError> {
-    let dir = materialise(data_dir).map_err(|source| AppError::Read {
+    run_with(Config::for_data_dir(data_dir), progress).await
+}
+
+/// [`run`] with a configuration (its `data_dir` receives the demo files; its database may be
+/// PostgreSQL); its sources folders are replaced by the demo's.
+pub async fn run_with(mut cfg: Config, progress: bool) -> Result<DemoRun, AppError> {
+    let data_dir = cfg.data_dir.clone();
+    let dir = materialise(&data_dir).map_err(|source| AppError::Read {
         path: data_dir.join("demo-sources"),
         source,
     })?;
-    let mut cfg = Config::for_data_dir(data_dir);
     cfg.sources_dirs = vec![dir.clone()];
     let mut app = App::open(cfg).await?;
     let import = app.import_accounts(&dir.join("accounts.csv")).await?;

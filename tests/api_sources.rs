@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use trigger_radar::App;
 use trigger_radar::model::TriggerKind;
-use trigger_radar::{App, Config};
 
 async fn instance(dir: &std::path::Path, sources: &[(&str, String)], accounts: &str) -> App {
     let src = dir.join("sources");
@@ -25,7 +25,7 @@ async fn instance(dir: &std::path::Path, sources: &[(&str, String)], accounts: &
     for (name, toml) in sources {
         std::fs::write(src.join(format!("{name}.toml")), toml).unwrap();
     }
-    let mut cfg = Config::for_data_dir(&dir.join("data"));
+    let mut cfg = common::config(&dir.join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     cfg.fetch.contact = "Acme Sales Ops ops@acme.example".into();
@@ -348,7 +348,7 @@ async fn edgar_refuses_to_run_without_a_contact_email() {
         "name = \"sec\"\nkind = \"edgar\"\nurl = \"http://127.0.0.1:9/x\"\n",
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.contact = "no address here".into();
     let app = App::open(cfg).await.unwrap();

@@ -1,6 +1,8 @@
 //! The binary's commands: `detect --jsonl` writes the scorer's format, `init` writes a config that
 //! loads, `accounts import` reports bad rows by number.
 
+mod common;
+
 use std::process::Command;
 
 fn bin() -> Command {
@@ -95,6 +97,7 @@ fn accounts_import_reports_rows() {
     )
     .unwrap();
     let o = bin()
+        .envs(common::db_env(dir.path()))
         .args(["--data", dir.path().to_str().unwrap(), "accounts", "import"])
         .arg(&csv)
         .output()
@@ -124,7 +127,12 @@ fn accounts_show_explains_and_feedback_mutes() {
     )
     .unwrap();
     let run = |args: &[&str]| {
-        let o = bin().args(["--data", data]).args(args).output().unwrap();
+        let o = bin()
+            .envs(common::db_env(dir.path()))
+            .args(["--data", data])
+            .args(args)
+            .output()
+            .unwrap();
         assert!(
             o.status.success(),
             "{args:?}: {}",
@@ -149,6 +157,7 @@ fn accounts_show_explains_and_feedback_mutes() {
     assert!(fb.contains("no readiness left"), "{fb}");
     assert!(run(&["leads"]).contains("no scored accounts"));
     let o = bin()
+        .envs(common::db_env(dir.path()))
         .args(["--data", data, "feedback", "c1", "maybe"])
         .output()
         .unwrap();

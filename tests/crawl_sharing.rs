@@ -33,7 +33,7 @@ async fn slow_feeds(hits: Arc<Mutex<HashMap<String, usize>>>) -> String {
 }
 
 fn config(dir: &std::path::Path, index: &str) -> Config {
-    let mut cfg = Config::for_data_dir(&dir.join("data"));
+    let mut cfg = common::config(&dir.join("data"));
     cfg.sources_dirs = vec![dir.join("sources")];
     cfg.fetch.min_host_delay_ms = 0;
     cfg.fetch.max_concurrency = 32;

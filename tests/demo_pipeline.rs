@@ -3,6 +3,8 @@
 //! footballer) produce no event; the windows-1251 feed reads without mojibake; `reindex` restores
 //! search after the index folder is deleted.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use trigger_radar::model::{AccountEvent, Role, TriggerKind};
 use trigger_radar::search::SearchQuery;
@@ -12,7 +14,7 @@ const BASE: &str = "https://demo.trigger-radar.local/";
 
 async fn demo() -> (tempfile::TempDir, App) {
     let dir = tempfile::tempdir().unwrap();
-    let run = trigger_radar::demo::run(dir.path(), false)
+    let run = trigger_radar::demo::run_with(common::config(dir.path()), false)
         .await
         .expect("demo runs");
     run.app.close_indexer().unwrap();
@@ -233,7 +235,7 @@ async fn reindex_restores_search_after_index_is_deleted() {
 
     let app = App::open(Config {
         sources_dirs: vec![dir.path().join("demo-sources")],
-        ..Config::for_data_dir(dir.path())
+        ..common::config(dir.path())
     })
     .await
     .unwrap();

@@ -8,8 +8,8 @@ use axum::extract::Path;
 use axum::routing::get;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use trigger_radar::App;
 use trigger_radar::model::TriggerKind;
-use trigger_radar::{App, Config};
 
 fn rss(base: &str, items: &[(&str, &str)]) -> String {
     let mut x = String::from(
@@ -92,7 +92,7 @@ async fn summaries_are_replaced_by_the_article_once() {
         "crm_id,name\nsk,ПАО «Северный Кедр»\n",
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();
@@ -195,7 +195,7 @@ async fn a_syndicated_story_is_one_document_with_both_sources() {
         )
         .unwrap();
     }
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     // One at a time, so the wire's copy is stored first.
     cfg.crawl.parallel_sources = 1;

@@ -12,9 +12,9 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use trigger_radar::App;
 use trigger_radar::config::FetchConfig;
 use trigger_radar::fetch::{FetchError, Fetcher, Outcome};
-use trigger_radar::{App, Config};
 
 const FEED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><rss version=\"2.0\"><channel><title>t</title>\
 <item><title>Kestrel Analytics opens a new office in Denver</title><link>https://news.test/k1</link>\
@@ -178,7 +178,7 @@ async fn crawls_skip_unchanged_feeds_and_respect_retry_after() {
         )
         .unwrap();
     }
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();

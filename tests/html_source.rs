@@ -5,7 +5,7 @@ mod common;
 
 use axum::Router;
 use axum::routing::get;
-use trigger_radar::{App, Config};
+use trigger_radar::App;
 
 const PAGE1: &str = r#"<html><body><div class="list">
 <article class="news"><h2><a href="/news/1">«Кедрон» построит завод в Калужской области</a></h2>
@@ -69,7 +69,7 @@ async fn listing_pages_become_documents_and_events() {
         ),
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();

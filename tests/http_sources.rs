@@ -7,7 +7,7 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use trigger_radar::{App, Config};
+use trigger_radar::App;
 
 const RU_FEED: &str = "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Новости</title>\
 <item><title>«Кедрон» открыл новый склад в Казани</title><link>http://fixture/1</link>\
@@ -119,7 +119,7 @@ async fn http_feeds_decode_fail_and_cap_independently() {
     )
     .unwrap();
 
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.max_body_bytes = 100_000;
     // One local host serves every source: no pause between them in a test.

@@ -8,7 +8,7 @@ use axum::extract::Query;
 use axum::routing::get;
 use serde_json::json;
 use std::collections::HashMap;
-use trigger_radar::{App, Config};
+use trigger_radar::App;
 
 async fn server() -> String {
     let app = Router::new()
@@ -82,7 +82,7 @@ async fn json_apis_by_page_and_by_cursor() {
         "name = \"bad\"\nkind = \"json\"\nurl = \"http://x.test\"\n[json]\nitems = \"items\"\ntitle = \"/t\"\nid = \"/id\"\n",
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();
@@ -200,7 +200,7 @@ async fn greenhouse_and_lever_boards() {
         "https://boards-api.greenhouse.io/v1/boards/acme/jobs?content=true"
     );
 
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();

@@ -8,8 +8,8 @@ use axum::routing::get;
 use chrono::{Duration, Utc};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
+use trigger_radar::App;
 use trigger_radar::model::TriggerKind;
-use trigger_radar::{App, Config};
 
 type Board = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -60,7 +60,7 @@ async fn postings_are_followed_and_a_surge_is_a_trigger() {
         ),
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src];
     cfg.fetch.min_host_delay_ms = 0;
     let app = App::open(cfg).await.unwrap();

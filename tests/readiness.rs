@@ -4,9 +4,9 @@
 
 mod common;
 
+use trigger_radar::App;
 use trigger_radar::model::TriggerKind;
 use trigger_radar::store::Verdict;
-use trigger_radar::{App, Config};
 
 const FEED: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>t</title>
@@ -24,7 +24,7 @@ b1,Brightwater Logistics Inc.,,brightwater.test,,\n\
 c1,АО «Тихий Омут»,,,2026-12-10,85%\n";
 
 async fn reopen(dir: &std::path::Path, as_of: &str) -> App {
-    let mut cfg = Config::for_data_dir(&dir.join("data"));
+    let mut cfg = common::config(&dir.join("data"));
     cfg.sources_dirs = vec![dir.join("sources")];
     cfg.score.as_of = Some(as_of.into());
     App::open(cfg).await.unwrap()

@@ -1,10 +1,14 @@
 //! The web UI and JSON API over a demo instance, through real HTTP.
 
+mod common;
+
 use std::sync::Arc;
 
 async fn serve_demo() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
-    let run = trigger_radar::demo::run(dir.path(), false).await.unwrap();
+    let run = trigger_radar::demo::run_with(common::config(dir.path()), false)
+        .await
+        .unwrap();
     run.app.close_indexer().unwrap();
     let app = Arc::new(run.app);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

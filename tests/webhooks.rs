@@ -18,10 +18,10 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use trigger_radar::App;
 use trigger_radar::deliver::{Clock, Deliverer};
 use trigger_radar::model::TriggerKind;
 use trigger_radar::store::webhooks::{Message, NewSubscription};
-use trigger_radar::{App, Config};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -122,7 +122,7 @@ fn advance(t: &TestClock, d: Duration) {
 }
 
 async fn instance(dir: &std::path::Path) -> App {
-    let mut cfg = Config::for_data_dir(&dir.join("data"));
+    let mut cfg = common::config(&dir.join("data"));
     cfg.sources_dirs = vec![dir.join("sources")];
     std::fs::create_dir_all(dir.join("sources")).unwrap();
     cfg.deliver.allow_private = vec!["127.0.0.1".into()];
@@ -683,7 +683,7 @@ async fn crawls_enqueue_triggers_with_their_events_but_not_for_the_baseline() {
 #[tokio::test]
 async fn accounts_are_pushed_through_the_api_with_a_token_and_a_signature() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = common::config(&dir.path().join("data"));
     let inbound = trigger_radar::deliver::sign::generate_secret().unwrap();
     cfg.api.inbound_secret = Some(inbound.clone());
     let app = Arc::new(App::open(cfg).await.unwrap());

@@ -19,6 +19,7 @@ const MESSAGES: usize = 120;
 
 fn serve(data: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_trigger-radar"))
+        .envs(common::db_env(data))
         .args(["--data"])
         .arg(data)
         .args([
@@ -80,7 +81,7 @@ async fn a_killed_server_loses_no_delivery() {
     )
     .unwrap();
     {
-        let cfg = Config::load(Some(&data), None).unwrap();
+        let cfg = common::with_db(Config::load(Some(&data), None).unwrap());
         let app = App::open(cfg).await.unwrap();
         let mut csv = String::from("crm_id,name\n");
         for i in 0..12 {
@@ -151,7 +152,7 @@ async fn a_killed_server_loses_no_delivery() {
     );
     assert!(seen.len() >= MESSAGES, "at least once");
     assert!(unique.iter().all(|id| id.starts_with("msg_")));
-    let cfg = Config::load(Some(&data), None).unwrap();
+    let cfg = common::with_db(Config::load(Some(&data), None).unwrap());
     let app = App::open(cfg).await.unwrap();
     let rows = app.store.outbox(None).await.unwrap();
     assert_eq!(rows.len(), MESSAGES);

@@ -1,10 +1,10 @@
 //! Accounts: upsert by CRM id, list, get.
 
-use super::{StoreError, dialect, json_vec, q};
+use super::{StoreError, json_vec, q};
 use crate::model::Account;
 use chrono::NaiveDate;
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 /// Whether a CRM id is a stand-in made from the INN, domain or name (the export had none).
 fn is_synthetic(crm_id: &str) -> bool {
@@ -20,7 +20,7 @@ pub struct UpsertCount {
     pub updated: usize,
 }
 
-fn date(r: &SqliteRow, col: &'static str) -> Result<Option<NaiveDate>, StoreError> {
+fn date(r: &AnyRow, col: &'static str) -> Result<Option<NaiveDate>, StoreError> {
     r.get::<Option<&str>, _>(col)
         .map(|s| {
             NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt {
@@ -31,7 +31,7 @@ fn date(r: &SqliteRow, col: &'static str) -> Result<Option<NaiveDate>, StoreErro
         .transpose()
 }
 
-pub(super) fn account_from_row(r: &SqliteRow) -> Result<Account, StoreError> {
+pub(super) fn account_from_row(r: &AnyRow) -> Result<Account, StoreError> {
     Ok(Account {
         id: r.get("id"),
         crm_id: r.get("crm_id"),
@@ -97,8 +97,7 @@ impl super::Store {
     /// their stored values.
     pub async fn upsert_accounts(&self, accounts: &[Account]) -> Result<UpsertCount, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting the account import"))?;
         let mut count = UpsertCount::default();
@@ -153,7 +152,7 @@ impl super::Store {
                 .bind(json(&a.technologies))
                 .bind(iso(a.last_purchase))
                 .bind(iso(a.contract_end))
-                .bind(a.usage_ratio.map(f64::from))
+                .bind(super::sql::OptF64(a.usage_ratio.map(f64::from)))
                 .bind(iso(a.go_live))
                 .bind(now)
                 .execute(&mut *tx)
@@ -199,7 +198,7 @@ impl super::Store {
     /// domain; the account must not be imported twice.
     async fn resolve_synthetic_id(
         &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
         a: &Account,
     ) -> Result<String, StoreError> {
         let mut candidates = vec![a.crm_id.clone()];
@@ -256,12 +255,8 @@ impl super::Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT * FROM accounts WHERE id IN (");
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
+        let mut qb = super::sql::Sql::new("SELECT * FROM accounts WHERE id IN (");
+        qb.push_list(ids.iter().copied());
         qb.push(") ORDER BY id");
         let rows = qb
             .build()

@@ -1,6 +1,7 @@
 //! Documents and the events detected in them, written together in one transaction.
 
-use super::{StoreError, dialect, q};
+use super::sql::Sql;
+use super::{StoreError, q};
 use crate::accounts::AccountMatch;
 use crate::extract::neardup::Fingerprint;
 use crate::model::{
@@ -8,8 +9,8 @@ use crate::model::{
 };
 use crate::text::name_key;
 use chrono::{DateTime, TimeZone, Utc};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::any::AnyRow;
+use sqlx::{Any, Row};
 use std::collections::HashMap;
 
 /// The company an event is about, for merging reports that match no account: the folded name of
@@ -44,7 +45,7 @@ pub struct SavedDocument {
     pub replaced_accounts: Vec<i64>,
 }
 
-type DocumentQuery<'q> = sqlx::query::QueryScalar<'q, Sqlite, i64, sqlx::sqlite::SqliteArguments>;
+type DocumentQuery<'q> = sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
 /// Binds a document as $1…$8 (source, url, title, body, lang, published_at, fetched_at, hash):
 /// the insert and the update of a changed document take the same parameters.
@@ -68,13 +69,13 @@ const EVENT_COLUMNS: &str = "e.id, COALESCE(e.story_id, e.id) AS story_id, e.kin
 
 /// `SELECT <event columns><extra>`: every reader of events selects the same columns, which
 /// [`event_from_row`] reads.
-fn select_events(extra: &str) -> QueryBuilder<Sqlite> {
-    let mut qb = QueryBuilder::new("SELECT ");
+fn select_events(extra: &str) -> Sql {
+    let mut qb = Sql::new("SELECT ");
     qb.push(EVENT_COLUMNS).push(extra);
     qb
 }
 
-pub(crate) fn event_from_row(r: &SqliteRow) -> Result<Event, StoreError> {
+pub(crate) fn event_from_row(r: &AnyRow) -> Result<Event, StoreError> {
     let corrupt = |what: &'static str, message: String| StoreError::Corrupt { what, message };
     let mentions: Vec<Mention> = serde_json::from_str(r.get::<&str, _>("mentions"))
         .map_err(|e| corrupt("event mentions", e.to_string()))?;
@@ -140,8 +141,7 @@ impl super::Store {
         fps: &[Option<Fingerprint>],
     ) -> Result<Vec<SavedDocument>, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to save documents"))?;
         let now = Utc::now().timestamp();
@@ -296,7 +296,7 @@ impl super::Store {
     /// Both lookups are single indexed queries (the ingest bench pays them for every event).
     async fn find_story(
         &self,
-        tx: &mut sqlx::Transaction<'_, Sqlite>,
+        tx: &mut sqlx::Transaction<'_, Any>,
         document_id: i64,
         published: i64,
         ev: &NewEvent,
@@ -307,22 +307,18 @@ impl super::Store {
         }
         let (from, to) = (published - self.story_window, published + self.story_window);
         if !ev.matches.is_empty() {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
-                "SELECT COALESCE(story_id, event_id) FROM event_accounts WHERE kind = ",
-            );
+            let mut qb =
+                Sql::new("SELECT COALESCE(story_id, event_id) FROM event_accounts WHERE kind = ");
             qb.push_bind(ev.hit.kind.as_str())
                 .push(" AND published_at BETWEEN ")
                 .push_bind(from)
                 .push(" AND ")
                 .push_bind(to)
                 .push(" AND account_id IN (");
-            let mut sep = qb.separated(", ");
-            for m in &ev.matches {
-                sep.push_bind(m.account_id);
-            }
+            qb.push_list(ev.matches.iter().map(|m| m.account_id));
             qb.push(") ORDER BY published_at, event_id LIMIT 1");
             let found: Option<i64> = qb
-                .build_query_scalar()
+                .build_scalar()
                 .fetch_optional(&mut **tx)
                 .await
                 .map_err(q("looking for the story of an event"))?;
@@ -358,20 +354,13 @@ impl super::Store {
     ) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::new();
         for chunk in urls.chunks(500) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("SELECT url, content_hash FROM documents WHERE url IN (");
-            let mut sep = qb.separated(", ");
-            for u in chunk {
-                sep.push_bind(*u);
-            }
+            let mut qb = Sql::new("SELECT url, content_hash FROM documents WHERE url IN (");
+            qb.push_list(chunk.iter().copied());
             qb.push(") UNION ALL SELECT url, content_hash FROM document_sources WHERE url IN (");
-            let mut sep = qb.separated(", ");
-            for u in chunk {
-                sep.push_bind(*u);
-            }
+            qb.push_list(chunk.iter().copied());
             qb.push(")");
             let rows: Vec<(String, String)> = qb
-                .build_query_as()
+                .build_as()
                 .fetch_all(&self.pool)
                 .await
                 .map_err(q("reading documents by URL"))?;
@@ -417,8 +406,7 @@ impl super::Store {
             return Ok(());
         }
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to save copies"))?;
         for (id, d) in copies {
@@ -511,10 +499,7 @@ impl super::Store {
         let mut qb = select_events(
             " FROM events e JOIN documents d ON d.id = e.document_id WHERE e.id IN (",
         );
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
+        qb.push_list(ids.iter().copied());
         qb.push(")");
         let rows = qb
             .build()
@@ -538,14 +523,11 @@ impl super::Store {
         if ids.is_empty() {
             return Ok(out);
         }
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+        let mut qb = Sql::new(
             "SELECT ea.event_id, a.id, a.name FROM event_accounts ea JOIN accounts a ON a.id = ea.account_id \
              WHERE ea.event_id IN (",
         );
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
+        qb.push_list(ids.iter().copied());
         qb.push(")");
         let rows = qb
             .build()
@@ -601,10 +583,7 @@ impl super::Store {
         );
         if let Some(ids) = accounts {
             qb.push(" AND ea.account_id IN (");
-            let mut sep = qb.separated(", ");
-            for id in ids {
-                sep.push_bind(*id);
-            }
+            qb.push_list(ids.iter().copied());
             qb.push(")");
         }
         qb.push(" ORDER BY d.published_at DESC, e.id DESC");

@@ -1,6 +1,6 @@
 //! Job postings seen on job-board sources: first and last seen, closed when they leave the board.
 
-use super::{StoreError, dialect, q};
+use super::{StoreError, q};
 use chrono::{DateTime, Utc};
 
 /// One posting as stored.
@@ -28,8 +28,7 @@ impl super::Store {
         now: DateTime<Utc>,
     ) -> Result<usize, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to record postings"))?;
         let t = now.timestamp();
@@ -139,8 +138,7 @@ impl super::Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to record technologies"))?;
         let mut learned = Vec::new();

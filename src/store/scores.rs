@@ -2,7 +2,7 @@
 //! feedback.
 
 use super::accounts::account_from_row;
-use super::{StoreError, dialect, q};
+use super::{StoreError, q};
 use crate::model::{Account, Readiness};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
@@ -72,8 +72,7 @@ impl super::Store {
     /// contributions left loses its row. A history point is added when score or band changed.
     pub async fn save_scores(&self, scores: &[Readiness]) -> Result<(), StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to save scores"))?;
         let subs = super::webhooks::active_in(&mut tx).await?;

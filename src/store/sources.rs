@@ -41,8 +41,7 @@ impl super::Store {
     /// kept. Sources no file defines any more, or disabled ones, become inactive (never leased).
     pub async fn sync_sources(&self, specs: &[SourceSpec]) -> Result<(), StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to register sources"))?;
         sqlx::query("UPDATE sources SET active = 0")
@@ -79,7 +78,7 @@ impl super::Store {
         until: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
-        sqlx::query_scalar(dialect::LEASE_DUE)
+        sqlx::query_scalar(dialect::lease_due(self.backend))
             .bind(now.timestamp())
             .bind(owner)
             .bind(until.timestamp())
@@ -99,8 +98,7 @@ impl super::Store {
         until: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to lease sources"))?;
         let mut taken = Vec::new();

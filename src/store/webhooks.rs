@@ -7,7 +7,7 @@ use super::{StoreError, dialect, q};
 use crate::model::TriggerKind;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Any, Row, Transaction};
 
 /// The event types a subscription can receive.
 pub const EVENT_TYPES: &[&str] = &[
@@ -223,7 +223,7 @@ fn json_list(v: &[String]) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
 }
 
-fn subscription_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription, StoreError> {
+fn subscription_from_row(r: &sqlx::any::AnyRow) -> Result<Subscription, StoreError> {
     let list = |c: &str| super::json_vec(r.get::<&str, _>(c), "webhook filters");
     Ok(Subscription {
         id: r.get("id"),
@@ -254,7 +254,7 @@ fn subscription_from_row(r: &sqlx::sqlite::SqliteRow) -> Result<Subscription, St
     })
 }
 
-fn outbox_from_row(r: &sqlx::sqlite::SqliteRow) -> OutboxRow {
+fn outbox_from_row(r: &sqlx::any::AnyRow) -> OutboxRow {
     OutboxRow {
         id: r.get("id"),
         msg_id: r.get("msg_id"),
@@ -285,7 +285,7 @@ pub fn new_msg_id() -> Result<String, StoreError> {
 
 /// The active subscriptions, read inside a transaction that may enqueue messages.
 pub(crate) async fn active_in(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
 ) -> Result<Vec<Subscription>, StoreError> {
     let rows = sqlx::query("SELECT * FROM webhooks WHERE paused = 0 AND disabled_at IS NULL")
         .fetch_all(&mut **tx)
@@ -296,7 +296,7 @@ pub(crate) async fn active_in(
 
 /// The account as messages describe it, with its current score, read inside a transaction.
 pub(crate) async fn message_account(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     account_id: i64,
 ) -> Result<Option<MessageAccount>, StoreError> {
     let row = sqlx::query(
@@ -325,7 +325,7 @@ pub(crate) async fn message_account(
 
 /// Enqueues `m` for every subscription in `subs` that wants it; returns how many messages.
 pub(crate) async fn enqueue(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     subs: &[Subscription],
     m: &Message,
     now_ms: i64,
@@ -429,8 +429,7 @@ impl super::Store {
     /// Deletes a subscription with its messages and log.
     pub async fn delete_webhook(&self, id: i64) -> Result<bool, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to delete a webhook"))?;
         sqlx::query("DELETE FROM deliveries WHERE webhook_id = $1")
@@ -473,8 +472,7 @@ impl super::Store {
         now_ms: i64,
     ) -> Result<usize, StoreError> {
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to enqueue messages"))?;
         let subs = active_in(&mut tx).await?;
@@ -508,7 +506,7 @@ impl super::Store {
         until_ms: i64,
         limit: usize,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let rows = sqlx::query(dialect::LEASE_OUTBOX)
+        let rows = sqlx::query(dialect::lease_outbox(self.backend))
             .bind(now_ms)
             .bind(owner)
             .bind(until_ms)
@@ -526,13 +524,10 @@ impl super::Store {
         if ids.is_empty() {
             return Ok(());
         }
-        let mut qb: sqlx::QueryBuilder<Sqlite> = sqlx::QueryBuilder::new(
+        let mut qb = super::sql::Sql::new(
             "UPDATE outbox SET lease_owner = NULL, lease_until_ms = NULL WHERE id IN (",
         );
-        let mut sep = qb.separated(", ");
-        for id in ids {
-            sep.push_bind(*id);
-        }
+        qb.push_list(ids.iter().copied());
         qb.push(")");
         qb.build()
             .execute(&self.pool)
@@ -548,8 +543,7 @@ impl super::Store {
             return Ok(());
         }
         let mut tx = self
-            .pool
-            .begin_with(dialect::BEGIN_WRITE)
+            .begin_write()
             .await
             .map_err(q("starting to record deliveries"))?;
         for a in attempts {

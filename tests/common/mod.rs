@@ -5,6 +5,49 @@
 use std::path::PathBuf;
 use trigger_radar::{App, Config};
 
+/// The configuration of a test instance in `data_dir`: SQLite there, or PostgreSQL when
+/// `TRIGGER_RADAR_TEST_PG` is set (e.g. `postgres://postgres@127.0.0.1:5432/test`), in a schema of
+/// this data folder's own, so tests run in parallel and two instances opened on one folder (two
+/// "processes", or a reopen) share one database as they would with SQLite.
+pub fn config(data_dir: &std::path::Path) -> Config {
+    with_db(Config::for_data_dir(data_dir))
+}
+
+/// `cfg` on its data folder's test database (see [`config`]).
+pub fn with_db(mut cfg: Config) -> Config {
+    if let Some((url, schema)) = pg(&cfg.data_dir) {
+        cfg.database_url = url;
+        cfg.database_schema = Some(schema);
+    }
+    cfg
+}
+
+/// With `TRIGGER_RADAR_TEST_PG` set: its URL and the schema of `data_dir`.
+pub fn pg(data_dir: &std::path::Path) -> Option<(String, String)> {
+    let url = std::env::var("TRIGGER_RADAR_TEST_PG")
+        .ok()
+        .filter(|u| !u.trim().is_empty())?;
+    // FNV-1a of the path: stable within this test process, distinct between temporary folders.
+    let h = data_dir
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+        });
+    Some((url, format!("trt_{}_{h:016x}", std::process::id())))
+}
+
+/// Environment for a `trigger-radar` child process on `data_dir`'s database (empty on SQLite).
+pub fn db_env(data_dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    match pg(data_dir) {
+        Some((url, schema)) => vec![
+            ("TRIGGER_RADAR_DATABASE_URL", url),
+            ("TRIGGER_RADAR_DATABASE_SCHEMA", schema),
+        ],
+        None => Vec::new(),
+    }
+}
+
 /// The instance, its folder (keep it alive) and the path the feed `f` reads (write it yourself).
 pub async fn one_feed_instance() -> (tempfile::TempDir, App, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
@@ -15,7 +58,7 @@ pub async fn one_feed_instance() -> (tempfile::TempDir, App, PathBuf) {
         "name = \"f\"\nkind = \"feed\"\nurl = \"f.xml\"\n",
     )
     .unwrap();
-    let mut cfg = Config::for_data_dir(&dir.path().join("data"));
+    let mut cfg = config(&dir.path().join("data"));
     cfg.sources_dirs = vec![src.clone()];
     let app = App::open(cfg).await.unwrap();
     (dir, app, src.join("f.xml"))
