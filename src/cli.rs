@@ -60,13 +60,17 @@ enum Cmd {
         #[arg(long)]
         all: bool,
     },
-    /// Run the scheduler, pipeline and web UI until Ctrl-C.
+    /// Run the scheduler, pipeline and web UI until Ctrl-C (or a share of them, --role).
     Serve {
         #[arg(long)]
         listen: Option<String>,
         /// Seconds between scheduler ticks.
         #[arg(long, default_value_t = 60)]
         tick: u64,
+        /// all: everything in one process; worker: crawl and deliver webhooks (no web, no
+        /// index); web: pages, API, search index and score aging (no crawling). See docs/scale.md.
+        #[arg(long, default_value = "all")]
+        role: trigger_radar::roles::Role,
     },
     /// Full-text search over events (tantivy query syntax; RU/EN stemming).
     Search {
@@ -446,10 +450,14 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Serve { listen, tick } => {
-            let app = Arc::new(open(&cli).await?);
+        Cmd::Serve { listen, tick, role } => {
+            let mut app = open(&cli).await?;
+            if !role.keeps_index() {
+                app = app.without_index();
+            }
             serve(
-                app,
+                Arc::new(app),
+                *role,
                 listen.clone(),
                 Some(std::time::Duration::from_secs(*tick)),
             )
@@ -887,42 +895,62 @@ async fn demo(cli: &Cli, no_serve: bool, listen: Option<String>) -> Result<()> {
     if no_serve {
         return Ok(());
     }
-    serve(Arc::new(run.app), listen, None).await
+    serve(
+        Arc::new(run.app),
+        trigger_radar::roles::Role::All,
+        listen,
+        None,
+    )
+    .await
 }
 
 async fn serve(
     app: Arc<App>,
+    role: trigger_radar::roles::Role,
     listen: Option<String>,
     tick: Option<std::time::Duration>,
 ) -> Result<()> {
-    let addr = listen.unwrap_or_else(|| app.config.listen.clone());
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| {
-            format!("cannot listen on {addr} (is another instance running? use --listen)")
-        })?;
-    println!("\nWeb UI: http://{addr}/   (Ctrl-C to stop)");
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let delivery = if app.config.deliver.enabled {
-        let d = app.deliverer()?;
-        Some(tokio::spawn(d.run(stop_rx.clone())))
+    let listener = if role.serves_web() {
+        let addr = listen.unwrap_or_else(|| app.config.listen.clone());
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| {
+                format!("cannot listen on {addr} (is another instance running? use --listen)")
+            })?;
+        let shown = listener.local_addr().map(|a| a.to_string()).unwrap_or(addr);
+        println!("\nWeb UI: http://{shown}/   (Ctrl-C to stop)");
+        Some(listener)
     } else {
+        println!(
+            "worker {} on {}: crawling due sources and delivering webhooks (Ctrl-C to stop)",
+            app.worker_id(),
+            trigger_radar::store::redact(&app.config.database_url)
+        );
         None
     };
-    let scheduler =
-        tick.map(|t| tokio::spawn(trigger_radar::schedule::run(app.clone(), t, stop_rx)));
+    // Ctrl-C, or SIGTERM from a service manager: finish what is in flight and commit the index.
     let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     };
-    trigger_radar::web::serve(app.clone(), listener, shutdown).await?;
-    let _ = stop_tx.send(true);
-    if let Some(s) = scheduler {
-        let _ = s.await;
-    }
-    if let Some(d) = delivery {
-        let _ = d.await;
-    }
-    app.close_indexer()?;
+    trigger_radar::roles::run(app, role, listener, tick, shutdown).await?;
     Ok(())
 }
 

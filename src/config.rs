@@ -81,9 +81,13 @@ pub struct FetchConfig {
 pub struct CrawlConfig {
     /// Sources crawled at once (each still one request at a time per host).
     pub parallel_sources: usize,
-    /// A process holds a source's lease this long while crawling it; a lease whose holder died
-    /// expires and another process takes the source.
-    pub lease_minutes: i64,
+    /// A process holds a source's lease this long, renewing it every third of it while the
+    /// crawl runs; the lease of a process that died expires this long after its last renewal
+    /// and another process takes the source.
+    pub lease_seconds: i64,
+    /// Deprecated: `lease_seconds` in minutes (read when set, for old files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_minutes: Option<i64>,
     /// Copies of a story stored this many days back are found and kept as its sources
     /// (0 turns the near-duplicate check off).
     pub near_duplicate_days: i64,
@@ -142,7 +146,8 @@ impl Default for CrawlConfig {
     fn default() -> Self {
         CrawlConfig {
             parallel_sources: 8,
-            lease_minutes: 30,
+            lease_seconds: 120,
+            lease_minutes: None,
             near_duplicate_days: 7,
         }
     }
@@ -316,6 +321,13 @@ pub struct IndexConfig {
     pub writer_memory_mb: usize,
     /// Commit after this many added documents (and at the end of every crawl).
     pub commit_every: usize,
+    /// How often the indexing process reads the change log when nothing woke it (ms): the
+    /// delay before a worker's events become searchable.
+    pub poll_ms: u64,
+    /// A change number that stays missing this long (a rolled-back transaction) is passed.
+    pub gap_grace_seconds: u64,
+    /// The change log keeps this many days; an index away longer is rebuilt when it returns.
+    pub changes_keep_days: i64,
 }
 
 impl Default for Config {
@@ -423,11 +435,21 @@ impl Default for IcpConfig {
     }
 }
 
+impl CrawlConfig {
+    /// How long a source lease lasts without renewal.
+    pub fn lease(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.lease_minutes.map_or(self.lease_seconds, |m| m * 60))
+    }
+}
+
 impl Default for IndexConfig {
     fn default() -> Self {
         IndexConfig {
             writer_memory_mb: 50,
             commit_every: 5_000,
+            poll_ms: 1_000,
+            gap_grace_seconds: 60,
+            changes_keep_days: 7,
         }
     }
 }
@@ -554,8 +576,11 @@ impl Config {
                 "must look like whsec_<base64> with at least 16 key bytes",
             ));
         }
-        if self.crawl.lease_minutes < 1 {
+        if self.crawl.lease_minutes.is_some_and(|m| m < 1) {
             return Err(bad("crawl.lease_minutes", "must be at least 1"));
+        }
+        if self.crawl.lease().num_seconds() < 3 {
+            return Err(bad("crawl.lease_seconds", "must be at least 3"));
         }
         if self.index.writer_memory_mb < 15 {
             return Err(bad("index.writer_memory_mb", "must be at least 15"));

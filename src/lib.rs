@@ -16,6 +16,7 @@ pub mod extract;
 pub mod fetch;
 pub mod model;
 pub mod pipeline;
+pub mod roles;
 pub mod schedule;
 pub mod score;
 pub mod search;

@@ -8,8 +8,7 @@ use crate::extract::{
     neardup::{self, Fingerprint, NearDupIndex},
 };
 use crate::fetch::Fetcher;
-use crate::model::{Document, Event, Mention, RawItem, Role, TriggerHit, company_names};
-use crate::search::{IndexDoc, Indexer};
+use crate::model::{Document, Mention, RawItem, Role, TriggerHit};
 use crate::sources::{self, ReadError, Reader, SourceSpec};
 use crate::store::{NewEvent, Store, StoreError};
 use chrono::Utc;
@@ -102,7 +101,6 @@ pub struct Pipeline<'a> {
     pub fetcher: &'a Fetcher,
     pub detector: Arc<Detector>,
     pub matcher: Arc<Matcher>,
-    pub indexer: &'a Indexer,
     pub postings: crate::config::PostingsConfig,
     /// Recent documents' fingerprints: copies of a stored story become extra sources of it.
     pub neardup: &'a tokio::sync::Mutex<NearDupIndex>,
@@ -225,38 +223,18 @@ impl Pipeline<'_> {
             let (kept, saved) = self.save_deduplicated(chunk, chunk_checks, r).await?;
             r.times.store += t.elapsed();
 
-            let t = Instant::now();
-            let mut docs = Vec::new();
-            let mut replaced = Vec::new();
-            for ((doc, events), s) in kept.iter().zip(&saved) {
-                replaced.extend(&s.replaced_event_ids);
+            // The index follows through the change log that save wrote (search::tail).
+            for ((_, events), s) in kept.iter().zip(&saved) {
                 r.touched_accounts.extend(&s.replaced_accounts);
-                for ((ev, id), story) in events.iter().zip(&s.event_ids).zip(&s.story_ids) {
+                for ev in events.iter().take(s.event_ids.len()) {
                     r.events += 1;
                     if !ev.matches.is_empty() {
                         r.matched_events += 1;
                     }
                     r.touched_accounts
                         .extend(ev.matches.iter().map(|m| m.account_id));
-                    docs.push(IndexDoc {
-                        event: event_of(*id, *story, doc, ev),
-                        account_ids: ev.matches.iter().map(|m| m.account_id).collect(),
-                        account_names: ev
-                            .matches
-                            .iter()
-                            .filter_map(|m| self.matcher.account_name(m.account_id))
-                            .map(str::to_string)
-                            .collect(),
-                    });
                 }
             }
-            self.indexer
-                .delete(replaced)
-                .map_err(|e| ReadError::permanent(e.to_string()))?;
-            self.indexer
-                .add(docs)
-                .map_err(|e| ReadError::permanent(e.to_string()))?;
-            r.times.index += t.elapsed();
         }
         r.new_or_changed = processed.len() - r.copies;
         // Only now: a failure above must not make the next run skip this body as unchanged.
@@ -613,24 +591,4 @@ fn stated_events(
             }
         })
         .collect()
-}
-
-fn event_of(id: i64, story_id: i64, doc: &Document, ev: &NewEvent) -> Event {
-    Event {
-        id,
-        story_id,
-        kind: ev.hit.kind,
-        status: ev.hit.status,
-        confidence: ev.hit.confidence,
-        evidence: ev.hit.evidence.clone(),
-        companies: company_names(&ev.hit.mentions),
-        locations: ev.hit.locations.clone(),
-        technologies: ev.hit.technologies.clone(),
-        source: doc.source.clone(),
-        url: doc.url.clone(),
-        title: doc.title.clone(),
-        lang: doc.lang,
-        published_at: doc.published_at,
-        baseline: ev.baseline,
-    }
 }

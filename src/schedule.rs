@@ -64,38 +64,50 @@ pub fn next_run(now: DateTime<Utc>, spec: &SourceSpec, failures: i64) -> DateTim
     now + Duration::minutes(backoff) + Duration::seconds(jitter)
 }
 
-/// Crawls due sources every `tick` until `shutdown` flips to true.
+/// What a scheduler runs each tick.
+#[derive(Debug, Clone, Copy)]
+pub struct Duties {
+    /// Crawl the due sources.
+    pub crawl: bool,
+    /// Age every score each `score.decay_every_minutes` (one process per installation does).
+    pub decay: bool,
+}
+
+/// Does `duties` every `tick` until `shutdown` flips to true.
 pub async fn run(
     app: Arc<App>,
     tick: std::time::Duration,
+    duties: Duties,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let decay_every =
         std::time::Duration::from_secs(app.config.score.decay_every_minutes.max(1) * 60);
     let mut last_decay = std::time::Instant::now();
     loop {
-        if last_decay.elapsed() >= decay_every {
+        if duties.decay && last_decay.elapsed() >= decay_every {
             last_decay = std::time::Instant::now();
             match app.decay().await {
                 Ok(n) => tracing::info!(accounts = n, "scores aged"),
                 Err(e) => tracing::error!(error = %e, "aging scores failed"),
             }
         }
-        match app.crawl(None, true, false).await {
-            Ok(r) if !r.sources.is_empty() => {
-                tracing::info!(
-                    sources = r.sources.len(),
-                    documents = r.new_documents(),
-                    events = r.events(),
-                    "scheduled crawl done"
-                );
+        if duties.crawl {
+            match app.crawl(None, true, false).await {
+                Ok(r) if !r.sources.is_empty() => {
+                    tracing::info!(
+                        sources = r.sources.len(),
+                        documents = r.new_documents(),
+                        events = r.events(),
+                        "scheduled crawl done"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "scheduled crawl failed"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "scheduled crawl failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
             break;

@@ -20,6 +20,10 @@ async fn scheduler_crawls_due_sources_and_stops() {
     let task = tokio::spawn(trigger_radar::schedule::run(
         app.clone(),
         Duration::from_millis(50),
+        trigger_radar::schedule::Duties {
+            crawl: true,
+            decay: true,
+        },
         stopped,
     ));
 

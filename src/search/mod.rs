@@ -3,6 +3,7 @@
 //! readers reloaded after each commit. Derived data: `reindex` rebuilds it from the database.
 
 pub mod schema;
+pub mod tail;
 pub mod writer;
 
 use crate::model::TriggerKind;
@@ -70,6 +71,18 @@ pub struct SearchResults {
     pub hits: Vec<SearchHit>,
 }
 
+/// The commit payload that records the change-log cursor.
+fn cursor_payload(seq: i64) -> String {
+    serde_json::json!({ "changes_cursor": seq }).to_string()
+}
+
+fn parse_cursor(payload: &str) -> Option<i64> {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()?
+        .get("changes_cursor")?
+        .as_i64()
+}
+
 /// An opened index: reader side plus what is needed to start the writer.
 #[derive(Clone)]
 pub struct SearchIndex {
@@ -101,7 +114,9 @@ impl SearchIndex {
         schema::register_tokenizers(&index);
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            // Commits by another process (the indexer, when this one only serves pages) show up by
+            // themselves; this process reloads at once after its own.
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()
             .map_err(|e: tantivy::TantivyError| open_err(e.to_string()))?;
         Ok(SearchIndex {
@@ -120,6 +135,13 @@ impl SearchIndex {
     pub fn reload(&self) -> Result<(), SearchError> {
         self.reader.reload()?;
         Ok(())
+    }
+
+    /// How far the index has applied the database's change log (`None`: it never followed
+    /// the log, e.g. an index built before the log existed, or a new one).
+    pub fn cursor(&self) -> Result<Option<i64>, SearchError> {
+        let metas = self.index.load_metas()?;
+        Ok(metas.payload.as_deref().and_then(parse_cursor))
     }
 
     /// Number of indexed events.

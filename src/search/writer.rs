@@ -20,6 +20,8 @@ enum Cmd {
     Add(Vec<IndexDoc>),
     Delete(Vec<i64>),
     Clear,
+    /// The change log is applied up to here: every commit from now on records it.
+    Cursor(i64),
     Commit(mpsc::Sender<Result<(), String>>),
 }
 
@@ -83,6 +85,13 @@ impl Indexer {
         self.send(Cmd::Clear)
     }
 
+    /// Records that everything in the change log up to `seq` has been queued: later commits
+    /// store it with the index (see [`super::SearchIndex::cursor`]). Commands run in order, so
+    /// a commit never records a cursor ahead of the documents it covers.
+    pub fn set_cursor(&self, seq: i64) -> Result<(), SearchError> {
+        self.send(Cmd::Cursor(seq))
+    }
+
     /// Commits everything queued so far and waits until searches can see it.
     pub fn commit(&self) -> Result<(), SearchError> {
         let (tx, rx) = mpsc::channel();
@@ -133,8 +142,17 @@ fn to_doc(idx: &SearchIndex, d: &IndexDoc) -> TantivyDocument {
 
 fn run(idx: SearchIndex, mut writer: IndexWriter, rx: mpsc::Receiver<Cmd>, commit_every: usize) {
     let mut pending = 0usize;
-    let commit = |writer: &mut IndexWriter, pending: &mut usize| -> Result<(), String> {
-        writer.commit().map_err(|e| e.to_string())?;
+    // The change-log cursor travels in every commit's payload; it starts as the last one stored.
+    let mut cursor: Option<i64> = idx.cursor().ok().flatten();
+    let commit = |writer: &mut IndexWriter,
+                  pending: &mut usize,
+                  cursor: Option<i64>|
+     -> Result<(), String> {
+        let mut prepared = writer.prepare_commit().map_err(|e| e.to_string())?;
+        if let Some(c) = cursor {
+            prepared.set_payload(&super::cursor_payload(c));
+        }
+        prepared.commit().map_err(|e| e.to_string())?;
         idx.reader.reload().map_err(|e| e.to_string())?;
         *pending = 0;
         Ok(())
@@ -152,7 +170,7 @@ fn run(idx: SearchIndex, mut writer: IndexWriter, rx: mpsc::Receiver<Cmd>, commi
                 }
                 pending += docs.len();
                 if pending >= commit_every
-                    && let Err(e) = commit(&mut writer, &mut pending)
+                    && let Err(e) = commit(&mut writer, &mut pending, cursor)
                 {
                     tracing::error!(error = %e, "index commit failed");
                 }
@@ -169,14 +187,20 @@ fn run(idx: SearchIndex, mut writer: IndexWriter, rx: mpsc::Receiver<Cmd>, commi
                 }
                 pending += 1;
             }
+            Cmd::Cursor(c) => {
+                if cursor != Some(c) {
+                    cursor = Some(c);
+                    pending += 1;
+                }
+            }
             Cmd::Commit(done) => {
-                let r = commit(&mut writer, &mut pending);
+                let r = commit(&mut writer, &mut pending, cursor);
                 let _ = done.send(r);
             }
         }
     }
     if pending > 0
-        && let Err(e) = commit(&mut writer, &mut pending)
+        && let Err(e) = commit(&mut writer, &mut pending, cursor)
     {
         tracing::error!(error = %e, "final index commit failed");
     }

@@ -286,6 +286,13 @@ impl super::Store {
                 replaced_accounts,
             });
         }
+        // The search index follows through the change log, written in this transaction.
+        let changed: Vec<i64> = out
+            .iter()
+            .flat_map(|s| s.replaced_event_ids.iter().chain(&s.event_ids))
+            .copied()
+            .collect();
+        super::changes::log(&mut tx, &changed, now).await?;
         tx.commit().await.map_err(q("committing documents"))?;
         Ok(out)
     }

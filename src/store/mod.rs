@@ -4,6 +4,7 @@
 //! SQLite-only statements are named in [`dialect`].
 
 mod accounts;
+mod changes;
 mod documents;
 mod postings;
 mod scores;
@@ -11,6 +12,7 @@ mod sources;
 mod sql;
 pub mod webhooks;
 
+pub use changes::Change;
 pub use documents::{NewEvent, SavedDocument};
 pub use postings::{Posting, Technographic};
 pub use scores::{Feedback, ScorePoint, Verdict};

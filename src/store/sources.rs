@@ -151,6 +151,25 @@ impl super::Store {
         Ok(n.unwrap_or(0))
     }
 
+    /// Extends `owner`'s lease of a source to `until`; false when `owner` no longer holds it
+    /// (it expired and another process took the source).
+    pub async fn renew_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let r =
+            sqlx::query("UPDATE sources SET lease_until = $3 WHERE name = $1 AND lease_owner = $2")
+                .bind(name)
+                .bind(owner)
+                .bind(until.timestamp())
+                .execute(&self.pool)
+                .await
+                .map_err(q("renewing a lease"))?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Gives back `owner`'s lease of a source without recording a run.
     pub async fn release(&self, name: &str, owner: &str) -> Result<(), StoreError> {
         sqlx::query(

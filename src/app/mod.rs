@@ -1,6 +1,8 @@
 //! Wires configuration to the pipeline's parts and offers the operations the CLI, the web and the
 //! tests use: import accounts, crawl, rescore, search, leads, reindex.
 
+mod index;
+
 use crate::accounts::{Matcher, import};
 use crate::config::{Config, ConfigError};
 use crate::detect::{DetectError, Detector};
@@ -9,7 +11,8 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::model::{Account, Event, Readiness};
 use crate::pipeline::{Pipeline, SourceReport, StageTimes};
 use crate::score::Scorer;
-use crate::search::{IndexDoc, Indexer, SearchError, SearchHit, SearchIndex, SearchQuery};
+use crate::search::tail::Tail;
+use crate::search::{Indexer, SearchError, SearchHit, SearchIndex, SearchQuery};
 use crate::sources::{self, SourceError, SourceSpec};
 use crate::store::{RunOutcome, Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -50,6 +53,8 @@ pub enum AppError {
         "event {event} is not attached to account {account} (see `trigger-radar accounts show {account}`)"
     )]
     NotAttached { event: i64, account: i64 },
+    #[error("the web server stopped: {0}")]
+    Serve(std::io::Error),
     #[error("cannot read {path}: {source}")]
     Read {
         path: std::path::PathBuf,
@@ -132,6 +137,12 @@ pub struct App {
     worker: String,
     /// The webhook delivery worker, built on first use.
     pub(crate) deliverer: Mutex<Option<Arc<crate::deliver::Deliverer>>>,
+    /// Whether this process keeps the search index (off for crawl-only workers).
+    indexing: bool,
+    /// Where this process is in the index change log (set up on first catch-up).
+    tail: tokio::sync::Mutex<Option<Tail>>,
+    /// When the change log was last pruned.
+    pruned: Mutex<Option<Instant>>,
 }
 
 impl App {
@@ -159,11 +170,29 @@ impl App {
             neardup: tokio::sync::Mutex::new(neardup),
             worker: worker_id(),
             deliverer: Mutex::new(None),
+            indexing: true,
+            tail: tokio::sync::Mutex::new(None),
+            pruned: Mutex::new(None),
         })
+    }
+
+    /// This process crawls and stores but never writes the search index: the process that
+    /// holds the index follows the database's change log instead (`serve --role worker`).
+    pub fn without_index(mut self) -> App {
+        self.indexing = false;
+        self
+    }
+
+    /// Whether this process may write the search index.
+    pub fn keeps_index(&self) -> bool {
+        self.indexing
     }
 
     /// The index writer, started on first use (tantivy allows one per index).
     pub fn indexer(&self) -> Result<Arc<Indexer>, AppError> {
+        if !self.indexing {
+            return Err(AppError::Search(SearchError::Locked));
+        }
         let mut guard = self.indexer.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(i) = guard.as_ref() {
             return Ok(i.clone());
@@ -283,7 +312,7 @@ impl App {
             ],
             None => specs.iter().filter(|s| s.enabled).collect(),
         };
-        let lease = chrono::Duration::minutes(self.config.crawl.lease_minutes.max(1));
+        let lease = self.config.crawl.lease();
         // `crawl --source` and `--all` lease what they name up front; the scheduler's due crawl
         // leases one source at a time as a slot frees, so that processes share the due sources.
         let pooled = due_only && only.is_none();
@@ -318,13 +347,11 @@ impl App {
         let by_name: HashMap<&str, &SourceSpec> =
             wanted.iter().map(|s| (s.name.as_str(), *s)).collect();
         let matcher = Arc::new(self.matcher().await?);
-        let indexer = self.indexer()?;
         let pipeline = Pipeline {
             store: &self.store,
             fetcher: &self.fetcher,
             detector: self.detector.clone(),
             matcher,
-            indexer: &indexer,
             postings: self.config.postings.clone(),
             neardup: &self.neardup,
         };
@@ -400,8 +427,10 @@ impl App {
             }
         }
         report.sources.sort_by(|a, b| a.source.cmp(&b.source));
+        // This process's events become searchable now when it keeps the index; a worker's wait
+        // for the process that does (it follows the change log).
         let t = Instant::now();
-        indexer.commit()?;
+        self.catch_up_index().await?;
         report.times.index += t.elapsed();
         let t = Instant::now();
         let mut touched: Vec<i64> = report
@@ -424,7 +453,9 @@ impl App {
         spec: &SourceSpec,
         bar: &ProgressBar,
     ) -> Result<SourceReport, AppError> {
-        let r = pipeline.crawl_with(spec, bar).await;
+        let r = self
+            .holding_lease(spec, pipeline.crawl_with(spec, bar))
+            .await;
         tracing::info!(source = %r.source, items = r.items, new = r.new_or_changed, copies = r.copies, events = r.events, error = r.error.as_deref().unwrap_or(""), "source crawled");
         let done = Utc::now();
         let failures = if r.error.is_some() {
@@ -451,6 +482,29 @@ impl App {
             .record_run_by(&spec.name, &self.worker, &outcome)
             .await?;
         Ok(r)
+    }
+
+    /// Runs `crawl` while renewing the lease of `spec` every third of the lease, so a long crawl
+    /// keeps its source and a dead process's lease still expires soon.
+    async fn holding_lease<T>(&self, spec: &SourceSpec, crawl: impl Future<Output = T>) -> T {
+        let lease = self.config.crawl.lease();
+        let every = (lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1));
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tokio::pin!(crawl);
+        loop {
+            tokio::select! {
+                r = &mut crawl => return r,
+                _ = tick.tick() => {
+                    match self.store.renew_lease(&spec.name, &self.worker, Utc::now() + lease).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(source = %spec.name, "lost the source's lease (it expired): another process may crawl it too"),
+                        Err(e) => tracing::warn!(source = %spec.name, error = %e, "cannot renew the source's lease"),
+                    }
+                }
+            }
+        }
     }
 
     /// Tells this process's delivery worker that messages may be waiting.
@@ -662,49 +716,6 @@ impl App {
             )
             .collect();
         Ok((results.total, found))
-    }
-
-    /// Rebuilds the index from the database; returns the number of events indexed.
-    pub async fn reindex(&self, progress: bool) -> Result<usize, AppError> {
-        let indexer = self.indexer()?;
-        indexer.clear()?;
-        let total = self.store.stats().await?.events.max(0) as u64;
-        let bar = if progress {
-            ProgressBar::new(total)
-        } else {
-            ProgressBar::hidden()
-        };
-        let mut after = 0i64;
-        let mut n = 0usize;
-        loop {
-            let events = self.store.events_after(after, 2_000).await?;
-            let Some(last) = events.last() else { break };
-            after = last.id;
-            let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
-            let mut attached = self.store.event_accounts(&ids).await?;
-            n += events.len();
-            bar.inc(events.len() as u64);
-            let docs = events
-                .into_iter()
-                .map(|e| {
-                    let (account_ids, account_names) = attached
-                        .remove(&e.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .unzip();
-                    IndexDoc {
-                        account_ids,
-                        account_names,
-                        event: e,
-                    }
-                })
-                .collect();
-            indexer.add(docs)?;
-        }
-        indexer.commit()?;
-        bar.finish_and_clear();
-        tracing::info!(events = n, "index rebuilt");
-        Ok(n)
     }
 }
 
