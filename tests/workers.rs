@@ -19,6 +19,9 @@ const WORKERS: usize = 3;
 
 type Hits = Arc<Mutex<HashMap<String, usize>>>;
 
+/// (webhook-id, message number) as received.
+type Seen = Arc<Mutex<Vec<(String, String)>>>;
+
 /// Feeds `/f/{name}`: two items each, one of them a new factory; every fetch is counted.
 async fn feeds(hits: Hits) -> String {
     let app = Router::new().route(
@@ -187,26 +190,23 @@ async fn three_delivery_workers_send_each_message_once() {
     use trigger_radar::model::TriggerKind;
     use trigger_radar::store::webhooks::{Message, NewSubscription};
     const MESSAGES: usize = 300;
-    let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-    let receiver =
-        Router::new()
-            .fallback(
-                |State(seen): State<Arc<Mutex<Vec<(String, String)>>>>,
-                 h: HeaderMap,
-                 body: String| async move {
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                    let id = h
-                        .get("webhook-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string();
-                    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                    let n = v["data"]["event"]["n"].to_string();
-                    seen.lock().unwrap().push((id, n));
-                    "ok"
-                },
-            )
-            .with_state(seen.clone());
+    let seen: Seen = Arc::default();
+    let receiver = Router::new()
+        .fallback(
+            |State(seen): State<Seen>, h: HeaderMap, body: String| async move {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let id = h
+                    .get("webhook-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                let n = v["data"]["event"]["n"].to_string();
+                seen.lock().unwrap().push((id, n));
+                "ok"
+            },
+        )
+        .with_state(seen.clone());
     let base = common::serve(receiver).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
