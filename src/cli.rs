@@ -132,6 +132,25 @@ enum Cmd {
     },
     /// Rebuild the search index from the database.
     Reindex,
+    /// Apply the database migrations (SQLite or PostgreSQL; every command also does at start)
+    /// and list them.
+    Migrate,
+    /// Copy an installation's database into a new, empty one (e.g. SQLite → PostgreSQL), ids
+    /// kept, then compare row counts and checksums table by table. Stop the installation first.
+    MigrateData {
+        /// Source: sqlite://PATH, a file path, or postgres://user@host:5432/db
+        #[arg(long)]
+        from: String,
+        /// Target (its tables are created; they must be empty).
+        #[arg(long)]
+        to: String,
+        /// PostgreSQL schema of the source (default: the user's).
+        #[arg(long)]
+        from_schema: Option<String>,
+        /// PostgreSQL schema of the target (created if missing).
+        #[arg(long)]
+        to_schema: Option<String>,
+    },
     /// Health of every source: last run, items, errors, next run.
     Sources {
         #[arg(long)]
@@ -280,10 +299,23 @@ pub fn main() -> ExitCode {
     match rt.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: library errors already quote their source.
+fn message(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
 }
 
 /// A bench's work folder: the one given, or a fresh temporary one (removed when the guard drops).
@@ -556,6 +588,22 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Tokens { cmd } => {
             let app = open(&cli).await?;
             crate::cli_webhooks::tokens(&app, cmd).await
+        }
+        Cmd::Migrate => crate::cli_db::migrate(&load_config(&cli)?).await,
+        Cmd::MigrateData {
+            from,
+            to,
+            from_schema,
+            to_schema,
+        } => {
+            crate::cli_db::migrate_data(
+                &load_config(&cli)?,
+                from,
+                to,
+                from_schema.clone(),
+                to_schema.clone(),
+            )
+            .await
         }
         Cmd::Reindex => {
             let app = open(&cli).await?;

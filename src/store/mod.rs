@@ -5,6 +5,7 @@
 
 mod accounts;
 mod changes;
+pub mod copy;
 mod documents;
 mod postings;
 mod scores;
@@ -28,6 +29,8 @@ use std::time::Duration;
 pub enum StoreError {
     #[error("cannot open the database {url}: {source}")]
     Open { url: String, source: sqlx::Error },
+    #[error("no SQLite database at {0} (check the path)")]
+    Missing(std::path::PathBuf),
     #[error("cannot create the data folder {path}: {source}")]
     Dir {
         path: std::path::PathBuf,
@@ -269,6 +272,46 @@ impl Store {
             matched_accounts: row.3,
             attached_events: row.4,
         })
+    }
+
+    /// Opens the database at `url` (`sqlite://PATH`, a plain path, or `postgres://…`, with
+    /// `schema` on PostgreSQL) with `cfg`'s other settings; relative SQLite paths are taken from
+    /// the working directory. `must_exist`: an SQLite file that is not there is an error, not a
+    /// new empty database.
+    pub async fn open_url(
+        cfg: &Config,
+        url: &str,
+        schema: Option<String>,
+        must_exist: bool,
+    ) -> Result<Store, StoreError> {
+        let mut c = cfg.clone();
+        c.database_schema = schema;
+        c.database_url = if url.contains("://") {
+            url.to_string()
+        } else {
+            format!("sqlite://{url}")
+        };
+        if !c.is_postgres() && c.database_url.starts_with("sqlite://") {
+            let path = c.sqlite_path();
+            if must_exist && !path.exists() {
+                return Err(StoreError::Missing(path));
+            }
+        }
+        if let Err(e) = c.validate() {
+            return Err(StoreError::Open {
+                url: redact(url),
+                source: sqlx::Error::Configuration(e.to_string().into()),
+            });
+        }
+        Store::open(&c).await
+    }
+
+    /// The migrations applied to this database: (version, description), oldest first.
+    pub async fn migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        sqlx::query_as("SELECT version, description FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading the applied migrations"))
     }
 
     /// Closes the pool, flushing the WAL.
