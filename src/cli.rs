@@ -214,6 +214,14 @@ enum BenchCmd {
         /// Work folder (default: a fresh temporary folder, removed afterwards).
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Crawl with this many `serve --role worker` processes instead of in this process;
+        /// several counts (1,2,3) run one after another. The index catches up afterwards.
+        #[arg(long, value_delimiter = ',')]
+        workers: Vec<usize>,
+        /// With --workers: the shared database (postgres://…, in a throwaway schema); default an
+        /// SQLite file in the work folder.
+        #[arg(long)]
+        database: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -669,7 +677,46 @@ async fn run(cli: Cli) -> Result<()> {
                     items,
                     accounts,
                     dir,
+                    workers,
+                    database,
                     json,
+                },
+        } if !workers.is_empty() => {
+            let mut runs = Vec::new();
+            for &n in workers {
+                // A fresh folder per run: every run starts from an empty database and index.
+                let (_tmp, base) = work_dir(dir.as_deref())?;
+                let dir = base.join(format!("workers-{n}"));
+                eprintln!("{n} worker(s)…");
+                let r = trigger_radar::bench::workers::ingest_workers(
+                    &dir,
+                    *items,
+                    *accounts,
+                    database.as_deref(),
+                    n.max(1),
+                    true,
+                )
+                .await?;
+                runs.push(r);
+            }
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+            } else {
+                print!(
+                    "{}",
+                    trigger_radar::bench::workers::WorkersReport::table(&runs)
+                );
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Ingest {
+                    items,
+                    accounts,
+                    dir,
+                    json,
+                    ..
                 },
         } => {
             let (_tmp, dir) = work_dir(dir.as_deref())?;

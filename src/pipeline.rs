@@ -255,12 +255,18 @@ impl Pipeline<'_> {
     ) -> Result<(Vec<&'c Processed>, Vec<crate::store::SavedDocument>), ReadError> {
         let mut nd = self.neardup.lock().await;
         let now = Utc::now().timestamp();
+        let since = now - nd.window_secs;
         if !nd.is_loaded() {
-            let since = now - nd.window_secs;
             for (id, url, fp, at) in self.store.recent_fingerprints(since).await? {
                 nd.insert(id, &url, fp, at);
             }
             nd.set_loaded();
+        } else {
+            // Stories other processes (workers sharing the database) stored since: one indexed
+            // query that finds nothing when this process is alone.
+            for (id, url, fp, at) in self.store.fingerprints_after(nd.newest_id()).await? {
+                nd.insert(id, &url, fp, at);
+            }
         }
         let mark = nd.len();
         // Another source already stored the same article under the same URL: nothing to do.

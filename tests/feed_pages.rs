@@ -253,3 +253,70 @@ async fn a_syndicated_story_is_one_document_with_both_sources() {
     assert_eq!(r.sources[0].copies, 1, "{:?}", r.sources[0]);
     again.close_indexer().unwrap();
 }
+
+/// Workers sharing a database: a copy of a story another process stored after this one loaded
+/// its fingerprints is still found (each chunk looks for documents stored since).
+#[tokio::test]
+async fn a_copy_of_a_story_another_process_stored_meanwhile_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("sources");
+    std::fs::create_dir_all(&src).unwrap();
+    let feed = |link: &str, title: &str, body: &str| {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>\
+             <item><title>{title}</title><link>{link}</link><description>{body}</description>\
+             <pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item></channel></rss>"
+        )
+    };
+    let other = "Ostmark Foods said on Tuesday it had opened a new plant in Kansas for $90 million, adding two \
+        production lines and a cold store and roughly 300 employees. Production starts in spring. Its founder said the firm \
+        would hire locally and keep its headquarters in Wichita, where it was founded in 1987 by two brothers.";
+    let edited = format!("(Reuters) - {STORY} Shares of Brightwater rose 3% in early trading.");
+    for (name, link, title, body) in [
+        (
+            "wire",
+            "https://wire.test/bw",
+            "Brightwater to buy Kelvane Freight",
+            STORY,
+        ),
+        (
+            "early",
+            "https://early.test/ostmark",
+            "Ostmark opens Kansas plant",
+            other,
+        ),
+        (
+            "paper",
+            "https://paper.test/bw",
+            "Brightwater agrees Kelvane deal",
+            edited.as_str(),
+        ),
+    ] {
+        std::fs::write(src.join(format!("{name}.xml")), feed(link, title, body)).unwrap();
+        std::fs::write(
+            src.join(format!("{name}.toml")),
+            format!("name = \"{name}\"\nkind = \"feed\"\nurl = \"{name}.xml\"\n"),
+        )
+        .unwrap();
+    }
+    let config = |index: &str| {
+        let mut cfg = common::config(&dir.path().join("data"));
+        cfg.sources_dirs = vec![src.clone()];
+        cfg.index_dir = dir.path().join(index);
+        cfg
+    };
+    let a = App::open(config("index-a")).await.unwrap();
+    let b = App::open(config("index-b")).await.unwrap().without_index();
+    // b loads its fingerprints; then a stores the wire story.
+    b.crawl(Some("early"), false, false).await.unwrap();
+    a.crawl(Some("wire"), false, false).await.unwrap();
+    let r = b.crawl(Some("paper"), false, false).await.unwrap();
+    assert_eq!(
+        (r.sources[0].copies, r.sources[0].new_or_changed),
+        (1, 0),
+        "{:?}",
+        r.sources[0]
+    );
+    assert_eq!(a.store.stats().await.unwrap().documents, 2);
+    a.close_indexer().unwrap();
+}

@@ -86,11 +86,15 @@ impl App {
             (Some(_), None) => false,
         };
         if rebuild {
-            tracing::warn!(
-                cursor = cursor.unwrap_or(0),
-                oldest = oldest.unwrap_or(0),
-                "the index has not followed the database's change log: rebuilding it"
-            );
+            if self.index.is_empty() {
+                tracing::info!("building the search index from the database");
+            } else {
+                tracing::warn!(
+                    cursor = cursor.unwrap_or(0),
+                    oldest = oldest.unwrap_or(0),
+                    "the index has not followed the database's change log: rebuilding it"
+                );
+            }
             let (cursor, _) = self.rebuild(indexer, false).await?;
             return Ok(Tail::new(cursor, self.gap_grace()));
         }

@@ -53,6 +53,8 @@ pub enum AppError {
         "event {event} is not attached to account {account} (see `trigger-radar accounts show {account}`)"
     )]
     NotAttached { event: i64, account: i64 },
+    #[error("bench: {0}")]
+    Bench(String),
     #[error("the web server stopped: {0}")]
     Serve(std::io::Error),
     #[error("cannot read {path}: {source}")]

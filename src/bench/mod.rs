@@ -6,6 +6,7 @@
 pub mod deliver;
 pub mod matching;
 pub mod poll;
+pub mod workers;
 
 use crate::app::{App, AppError};
 use crate::config::Config;

@@ -116,6 +116,9 @@ pub struct NearDupIndex {
     /// Entries older than this (unix seconds) are ignored and dropped on the next prune.
     pub window_secs: i64,
     loaded: bool,
+    /// The highest stored document id known here: documents above it were stored by other
+    /// processes since (see [`NearDupIndex::newest_id`]).
+    max_id: i64,
 }
 
 fn band_keys(simhash: u64) -> [u64; BANDS] {
@@ -142,6 +145,11 @@ impl NearDupIndex {
         self.loaded
     }
 
+    /// The highest stored document id this index has seen (loaded, or saved by this process).
+    pub fn newest_id(&self) -> i64 {
+        self.max_id
+    }
+
     /// Marks the index as filled from the database.
     pub fn set_loaded(&mut self) {
         self.loaded = true;
@@ -159,6 +167,7 @@ impl NearDupIndex {
 
     /// Remembers a stored document.
     pub fn insert(&mut self, document_id: i64, url: &str, fp: Fingerprint, seen_at: i64) {
+        self.max_id = self.max_id.max(document_id);
         let ix = self.entries.len() as u32;
         self.entries.push(Entry {
             document_id,
@@ -223,6 +232,7 @@ impl NearDupIndex {
     /// Gives the entries added since `mark` under provisional ids `-(1 + k)` their saved
     /// documents' ids (`ids[k]`).
     pub fn resolve_provisional(&mut self, mark: usize, ids: &[i64]) {
+        self.max_id = ids.iter().copied().fold(self.max_id, i64::max);
         for e in self.entries.iter_mut().skip(mark) {
             if e.document_id < 0
                 && let Some(id) = ids.get((-e.document_id - 1) as usize)

@@ -390,16 +390,24 @@ impl super::Store {
         .fetch_all(&self.pool)
         .await
         .map_err(q("reading recent fingerprints"))?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, url, sim, words, at)| {
-                let fp = Fingerprint {
-                    simhash: sim as u64,
-                    words: words as u64,
-                };
-                (id, url, fp, at)
-            })
-            .collect())
+        Ok(fingerprints(rows))
+    }
+
+    /// Fingerprints of the documents stored after document `after_id` (by other processes, since
+    /// this one last looked): a primary-key range, cheap when there are none.
+    pub async fn fingerprints_after(
+        &self,
+        after_id: i64,
+    ) -> Result<Vec<(i64, String, Fingerprint, i64)>, StoreError> {
+        let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, url, simhash, words_hash, fetched_at FROM documents \
+             WHERE id > $1 AND words_hash IS NOT NULL ORDER BY id",
+        )
+        .bind(after_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("reading new fingerprints"))?;
+        Ok(fingerprints(rows))
     }
 
     /// Records copies of stored documents: `(document id, the copy)`. A copy seen again with
@@ -628,4 +636,18 @@ impl super::Store {
             .map_err(q("reading the newest document date"))?;
         Ok(t.map(ts))
     }
+}
+
+/// Rows of (id, url, simhash, words hash, fetched_at) as near-duplicate fingerprints (u64 hashes
+/// are stored as their i64 bit patterns).
+fn fingerprints(rows: Vec<(i64, String, i64, i64, i64)>) -> Vec<(i64, String, Fingerprint, i64)> {
+    rows.into_iter()
+        .map(|(id, url, sim, words, at)| {
+            let fp = Fingerprint {
+                simhash: sim as u64,
+                words: words as u64,
+            };
+            (id, url, fp, at)
+        })
+        .collect()
 }

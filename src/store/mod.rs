@@ -135,6 +135,8 @@ pub(crate) mod dialect {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The PostgreSQL schema the tables live in, when one is configured.
+    schema: Option<String>,
     /// Reports of one kind about one company this close in time are one story (seconds).
     story_window: i64,
 }
@@ -201,6 +203,7 @@ impl Store {
             return Ok(Store {
                 pool,
                 backend: Backend::Postgres,
+                schema: cfg.database_schema.clone(),
                 story_window: cfg.detect.story_window_days.max(0) * 86_400,
             });
         }
@@ -237,6 +240,7 @@ impl Store {
         Ok(Store {
             pool,
             backend: Backend::Sqlite,
+            schema: None,
             story_window: cfg.detect.story_window_days.max(0) * 86_400,
         })
     }
@@ -312,6 +316,21 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(q("reading the applied migrations"))
+    }
+
+    /// Removes this store's PostgreSQL schema with everything in it, and closes the pool (for
+    /// benches and tests that made a throwaway schema). Does nothing on SQLite or without a
+    /// configured schema.
+    pub async fn drop_schema(self) -> Result<(), StoreError> {
+        if let (Backend::Postgres, Some(s)) = (self.backend, &self.schema) {
+            check_schema_name(s)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{s}\" CASCADE")))
+                .execute(&self.pool)
+                .await
+                .map_err(q("dropping the database schema"))?;
+        }
+        self.pool.close().await;
+        Ok(())
     }
 
     /// Closes the pool, flushing the WAL.
