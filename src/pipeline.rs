@@ -8,7 +8,9 @@ use crate::extract::{
     neardup::{self, Fingerprint, NearDupIndex},
 };
 use crate::fetch::Fetcher;
-use crate::model::{Document, Mention, RawItem, Role, TriggerHit};
+use crate::model::{Document, Event, Mention, RawItem, Role, TriggerHit, company_names};
+use crate::search::tail::Tail;
+use crate::search::{IndexDoc, Indexer};
 use crate::sources::{self, ReadError, Reader, SourceSpec};
 use crate::store::{NewEvent, Store, StoreError};
 use chrono::Utc;
@@ -104,6 +106,15 @@ pub struct Pipeline<'a> {
     pub postings: crate::config::PostingsConfig,
     /// Recent documents' fingerprints: copies of a stored story become extra sources of it.
     pub neardup: &'a tokio::sync::Mutex<NearDupIndex>,
+    /// Set when this process holds the index writer.
+    pub direct: Option<DirectIndex<'a>>,
+}
+
+/// The index writer of a process that keeps the index, and its place in the change log: what a
+/// crawl stores is indexed from memory, without reading it back.
+pub struct DirectIndex<'a> {
+    pub indexer: Arc<Indexer>,
+    pub tail: &'a tokio::sync::Mutex<Option<Tail>>,
 }
 
 /// A document with its events, before storing.
@@ -223,18 +234,44 @@ impl Pipeline<'_> {
             let (kept, saved) = self.save_deduplicated(chunk, chunk_checks, r).await?;
             r.times.store += t.elapsed();
 
-            // The index follows through the change log that save wrote (search::tail).
-            for ((_, events), s) in kept.iter().zip(&saved) {
+            let t = Instant::now();
+            let mut docs = Vec::new();
+            let mut replaced = Vec::new();
+            for ((doc, events), s) in kept.iter().zip(&saved.documents) {
+                replaced.extend(&s.replaced_event_ids);
                 r.touched_accounts.extend(&s.replaced_accounts);
-                for ev in events.iter().take(s.event_ids.len()) {
+                for ((ev, id), story) in events.iter().zip(&s.event_ids).zip(&s.story_ids) {
                     r.events += 1;
                     if !ev.matches.is_empty() {
                         r.matched_events += 1;
                     }
                     r.touched_accounts
                         .extend(ev.matches.iter().map(|m| m.account_id));
+                    if self.direct.is_some() {
+                        docs.push(IndexDoc {
+                            event: event_of(*id, *story, doc, ev),
+                            account_ids: ev.matches.iter().map(|m| m.account_id).collect(),
+                            account_names: ev
+                                .matches
+                                .iter()
+                                .filter_map(|m| self.matcher.account_name(m.account_id))
+                                .map(str::to_string)
+                                .collect(),
+                        });
+                    }
                 }
             }
+            // A process holding the index writer indexes what it stored from memory and marks
+            // those changes applied; any other process leaves them to the log (search::tail).
+            if let Some(direct) = &self.direct {
+                let fail = |e: crate::search::SearchError| ReadError::permanent(e.to_string());
+                direct.indexer.delete(replaced).map_err(fail)?;
+                direct.indexer.add(docs).map_err(fail)?;
+                if let Some(tail) = direct.tail.lock().await.as_mut() {
+                    tail.mark_applied(&saved.change_seqs);
+                }
+            }
+            r.times.index += t.elapsed();
         }
         r.new_or_changed = processed.len() - r.copies;
         // Only now: a failure above must not make the next run skip this body as unchanged.
@@ -252,7 +289,7 @@ impl Pipeline<'_> {
         chunk: &'c [Processed],
         checks: &[Check],
         r: &mut SourceReport,
-    ) -> Result<(Vec<&'c Processed>, Vec<crate::store::SavedDocument>), ReadError> {
+    ) -> Result<(Vec<&'c Processed>, crate::store::SavedBatch), ReadError> {
         let mut nd = self.neardup.lock().await;
         let now = Utc::now().timestamp();
         let since = now - nd.window_secs;
@@ -308,7 +345,7 @@ impl Pipeline<'_> {
                 return Err(e.into());
             }
         };
-        let ids: Vec<i64> = saved.iter().map(|s| s.document_id).collect();
+        let ids: Vec<i64> = saved.documents.iter().map(|s| s.document_id).collect();
         nd.resolve_provisional(mark, &ids);
         let resolve = |of: i64| {
             if of < 0 { ids[(-of - 1) as usize] } else { of }
@@ -597,4 +634,24 @@ fn stated_events(
             }
         })
         .collect()
+}
+
+fn event_of(id: i64, story_id: i64, doc: &Document, ev: &NewEvent) -> Event {
+    Event {
+        id,
+        story_id,
+        kind: ev.hit.kind,
+        status: ev.hit.status,
+        confidence: ev.hit.confidence,
+        evidence: ev.hit.evidence.clone(),
+        companies: company_names(&ev.hit.mentions),
+        locations: ev.hit.locations.clone(),
+        technologies: ev.hit.technologies.clone(),
+        source: doc.source.clone(),
+        url: doc.url.clone(),
+        title: doc.title.clone(),
+        lang: doc.lang,
+        published_at: doc.published_at,
+        baseline: ev.baseline,
+    }
 }

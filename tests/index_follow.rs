@@ -162,6 +162,10 @@ async fn a_lost_or_old_index_is_rebuilt_on_first_catch_up() {
     ]);
     let app = App::open(site.config("index")).await.unwrap();
     app.crawl(None, false, false).await.unwrap();
+    // The crawling process indexed what it stored as it went: nothing is left to read back.
+    assert_eq!(count(&app, "factory").await, 1);
+    assert_eq!(app.catch_up_index().await.unwrap().unwrap().changes, 0);
+    assert!(app.index.cursor().unwrap().is_some_and(|c| c >= 2));
     app.close_indexer().unwrap();
     drop(app);
     std::fs::remove_dir_all(site.dir.path().join("index")).unwrap();

@@ -34,6 +34,12 @@ impl App {
     /// process holds the writer (it does the same). The first call finds where the index was:
     /// an index that never followed the log, or was away longer than the log keeps, is rebuilt.
     pub async fn catch_up_index(&self) -> Result<Option<Applied>, AppError> {
+        self.catch_up(true).await
+    }
+
+    /// [`App::catch_up_index`]; without `commit` the changes are queued on the writer, which
+    /// commits every `index.commit_every` events (for catching up while a crawl runs).
+    pub(crate) async fn catch_up(&self, commit: bool) -> Result<Option<Applied>, AppError> {
         if !self.keeps_index() {
             return Ok(None);
         }
@@ -59,7 +65,9 @@ impl App {
                 break;
             }
         }
-        indexer.commit()?;
+        if commit {
+            indexer.commit()?;
+        }
         drop(tail);
         self.prune_changes().await?;
         if total.changes > 0 {

@@ -349,10 +349,20 @@ impl App {
         let by_name: HashMap<&str, &SourceSpec> =
             wanted.iter().map(|s| (s.name.as_str(), *s)).collect();
         let matcher = Arc::new(self.matcher().await?);
+        // Holding the index writer (and caught up), this process indexes what it stores as it
+        // goes; otherwise the process that holds it follows the change log.
+        let direct = match self.catch_up(false).await? {
+            Some(_) => Some(crate::pipeline::DirectIndex {
+                indexer: self.indexer()?,
+                tail: &self.tail,
+            }),
+            None => None,
+        };
         let pipeline = Pipeline {
             store: &self.store,
             fetcher: &self.fetcher,
             detector: self.detector.clone(),
+            direct,
             matcher,
             postings: self.config.postings.clone(),
             neardup: &self.neardup,

@@ -103,6 +103,15 @@ impl Tail {
         Ok((applied, more))
     }
 
+    /// Records changes this process applied itself (it indexed what it had just stored, from
+    /// memory), so that a pass does not read their events again. Call after queueing their
+    /// documents on the indexer.
+    pub fn mark_applied(&mut self, seqs: &[i64]) {
+        let cursor = self.cursor;
+        self.done
+            .extend(seqs.iter().copied().filter(|s| *s > cursor));
+    }
+
     /// Moves the cursor over applied changes, and over a gap that stayed open past `grace`.
     fn advance(&mut self, now: Instant) {
         loop {
@@ -194,6 +203,15 @@ mod tests {
         t.advance(Instant::now());
         assert_eq!(t.cursor(), 6);
         assert!(t.done.is_empty());
+    }
+
+    #[test]
+    fn changes_applied_from_memory_move_the_cursor_without_a_read() {
+        let mut t = tail_with(7, &[]);
+        t.mark_applied(&[3, 8, 9, 10]);
+        assert!(!t.done.contains(&3), "below the cursor: already applied");
+        t.advance(Instant::now());
+        assert_eq!(t.cursor(), 10);
     }
 
     #[test]

@@ -18,12 +18,13 @@ pub struct Change {
 /// Rows per INSERT (two parameters each; far under PostgreSQL's 65,535).
 const CHUNK: usize = 1_000;
 
-/// Logs changes of these events inside the transaction that made them.
+/// Logs changes of these events inside the transaction that made them; returns their numbers.
 pub(crate) async fn log(
     tx: &mut Transaction<'_, Any>,
     event_ids: &[i64],
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<Vec<i64>, StoreError> {
+    let mut seqs = Vec::with_capacity(event_ids.len());
     for chunk in event_ids.chunks(CHUNK) {
         let mut s = Sql::new("INSERT INTO index_changes (event_id, at) VALUES ");
         for (i, id) in chunk.iter().enumerate() {
@@ -36,12 +37,15 @@ pub(crate) async fn log(
                 .push_bind(now)
                 .push(")");
         }
-        s.build()
-            .execute(&mut **tx)
-            .await
-            .map_err(q("logging index changes"))?;
+        s.push(" RETURNING seq");
+        seqs.extend(
+            s.build_scalar::<i64>()
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(q("logging index changes"))?,
+        );
     }
-    Ok(())
+    Ok(seqs)
 }
 
 impl super::Store {

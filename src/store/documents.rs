@@ -45,6 +45,14 @@ pub struct SavedDocument {
     pub replaced_accounts: Vec<i64>,
 }
 
+/// A saved batch: each document's ids, and the numbers of the index changes it logged (the
+/// process that indexes the batch itself marks them applied).
+#[derive(Debug, Clone, Default)]
+pub struct SavedBatch {
+    pub documents: Vec<SavedDocument>,
+    pub change_seqs: Vec<i64>,
+}
+
 type DocumentQuery<'q> = sqlx::query::QueryScalar<'q, Any, i64, sqlx::any::AnyArguments>;
 
 /// Binds a document as $1…$8 (source, url, title, body, lang, published_at, fetched_at, hash):
@@ -130,7 +138,7 @@ impl super::Store {
         &self,
         batch: &[(Document, Vec<NewEvent>)],
     ) -> Result<Vec<SavedDocument>, StoreError> {
-        self.save_batch_with(batch, &[]).await
+        Ok(self.save_batch_with(batch, &[]).await?.documents)
     }
 
     /// [`Store::save_batch`], storing each document's near-duplicate fingerprints (`fps[i]`
@@ -139,7 +147,7 @@ impl super::Store {
         &self,
         batch: &[(Document, Vec<NewEvent>)],
         fps: &[Option<Fingerprint>],
-    ) -> Result<Vec<SavedDocument>, StoreError> {
+    ) -> Result<SavedBatch, StoreError> {
         let mut tx = self
             .begin_write()
             .await
@@ -292,9 +300,12 @@ impl super::Store {
             .flat_map(|s| s.replaced_event_ids.iter().chain(&s.event_ids))
             .copied()
             .collect();
-        super::changes::log(&mut tx, &changed, now).await?;
+        let change_seqs = super::changes::log(&mut tx, &changed, now).await?;
         tx.commit().await.map_err(q("committing documents"))?;
-        Ok(out)
+        Ok(SavedBatch {
+            documents: out,
+            change_seqs,
+        })
     }
 
     /// The story an event belongs to: an earlier report of the same kind, published within the

@@ -14,7 +14,7 @@ mod sql;
 pub mod webhooks;
 
 pub use changes::Change;
-pub use documents::{NewEvent, SavedDocument};
+pub use documents::{NewEvent, SavedBatch, SavedDocument};
 pub use postings::{Posting, Technographic};
 pub use scores::{Feedback, ScorePoint, Verdict};
 pub use sources::{RunOutcome, SourceHealth};
