@@ -513,13 +513,17 @@ async fn run(cli: Cli) -> Result<()> {
             let app = open(&cli).await?;
             let q = SearchQuery {
                 text: query.clone(),
-                kind: *kind,
+                filters: trigger_radar::search::Filters {
+                    kinds: kind.iter().copied().collect(),
+                    ..Default::default()
+                },
                 limit: *limit,
                 sort: if *by_date {
                     Sort::Date
                 } else {
                     Sort::Relevance
                 },
+                ..SearchQuery::default()
             };
             let (total, found) = app.search(&q).await?;
             if *json {

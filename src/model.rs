@@ -398,6 +398,17 @@ pub enum TechRole {
     To,
 }
 
+/// What the search index keeps of an account an event is attached to: its id, its name (searched
+/// unstemmed) and the firmographics marketers filter and count by.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccountTag {
+    pub id: i64,
+    pub name: String,
+    pub industry: Option<String>,
+    pub region: Option<String>,
+    pub segment: Option<String>,
+}
+
 /// A sales account imported from the CRM.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]

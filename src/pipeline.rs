@@ -248,22 +248,26 @@ impl Pipeline<'_> {
                     r.touched_accounts
                         .extend(ev.matches.iter().map(|m| m.account_id));
                     if self.direct.is_some() {
-                        docs.push(IndexDoc {
-                            event: event_of(*id, *story, doc, ev),
-                            account_ids: ev.matches.iter().map(|m| m.account_id).collect(),
-                            account_names: ev
-                                .matches
-                                .iter()
-                                .filter_map(|m| self.matcher.account_name(m.account_id))
-                                .map(str::to_string)
-                                .collect(),
-                        });
+                        let ids: Vec<i64> = ev.matches.iter().map(|m| m.account_id).collect();
+                        docs.push((event_of(*id, *story, doc, ev), ids));
                     }
                 }
             }
             // A process holding the index writer indexes what it stored from memory and marks
             // those changes applied; any other process leaves them to the log (search::tail).
             if let Some(direct) = &self.direct {
+                let mut ids: Vec<i64> = docs.iter().flat_map(|(_, a)| a.iter().copied()).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let tags = self.store.account_tags(&ids).await?;
+                let docs = docs
+                    .into_iter()
+                    .map(|(event, ids)| IndexDoc {
+                        event,
+                        accounts: ids.iter().filter_map(|i| tags.get(i).cloned()).collect(),
+                        source_kind: spec.kind.as_str().to_string(),
+                    })
+                    .collect();
                 let fail = |e: crate::search::SearchError| ReadError::permanent(e.to_string());
                 direct.indexer.delete(replaced).map_err(fail)?;
                 direct.indexer.add(docs).map_err(fail)?;

@@ -105,6 +105,155 @@ async fn pages_and_api_answer() {
     assert!(page.contains("<b>"), "highlighted hit");
 }
 
+#[tokio::test]
+async fn search_filters_counts_pages_and_exports() {
+    let (_dir, base) = serve_demo().await;
+    let client = reqwest::Client::new();
+    let api = format!("{base}/api/events");
+
+    // Every facet value's count is what filtering on it finds.
+    let all = get_json(&client, &api, &[("limit", "1")]).await;
+    let total = all["total"].as_u64().unwrap();
+    assert!(total > 20, "{all}");
+    let facets = all["facets"].as_array().unwrap();
+    let names: Vec<&str> = facets
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for f in [
+        "kind",
+        "status",
+        "source_kind",
+        "lang",
+        "industry",
+        "region",
+        "segment",
+    ] {
+        assert!(names.contains(&f), "{names:?}");
+    }
+    let values = |field: &str| -> Vec<(String, u64)> {
+        facets.iter().find(|f| f["field"] == field).unwrap()["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v[0].as_str().unwrap().to_string(), v[1].as_u64().unwrap()))
+            .collect()
+    };
+    let langs = values("lang");
+    assert_eq!(langs.iter().map(|(_, n)| n).sum::<u64>(), total);
+    for field in ["kind", "region", "industry", "lang"] {
+        let (value, n) = values(field).into_iter().next().unwrap();
+        let r = get_json(&client, &api, &[(field, value.as_str()), ("limit", "1")]).await;
+        assert_eq!(r["total"].as_u64(), Some(n), "{field}={value}");
+    }
+    // Two kinds are alternatives; a region narrows them.
+    let r = get_json(
+        &client,
+        &api,
+        &[("kind", "acquisition,new_facility"), ("limit", "100")],
+    )
+    .await;
+    let events = r["events"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["kind"] == "acquisition" || e["kind"] == "new_facility")
+    );
+    assert!(events.iter().any(|e| e["kind"] == "new_facility"));
+
+    // A date range keeps both ends.
+    let r = get_json(
+        &client,
+        &api,
+        &[
+            ("from", "2026-11-01"),
+            ("to", "2026-11-15"),
+            ("limit", "100"),
+            ("sort", "date"),
+        ],
+    )
+    .await;
+    let dates: Vec<String> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["published_at"].as_str().unwrap()[..10].to_string())
+        .collect();
+    assert!(!dates.is_empty());
+    assert!(
+        dates
+            .iter()
+            .all(|d| d.as_str() >= "2026-11-01" && d.as_str() <= "2026-11-15"),
+        "{dates:?}"
+    );
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {dates:?}"
+    );
+
+    // Pages do not overlap.
+    let ids = |v: &serde_json::Value| -> Vec<i64> {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_i64().unwrap())
+            .collect()
+    };
+    let p1 = get_json(
+        &client,
+        &api,
+        &[("limit", "5"), ("page", "1"), ("sort", "date")],
+    )
+    .await;
+    let p2 = get_json(
+        &client,
+        &api,
+        &[("limit", "5"), ("page", "2"), ("sort", "date")],
+    )
+    .await;
+    assert_eq!(ids(&p1).len(), 5);
+    assert!(ids(&p1).iter().all(|i| !ids(&p2).contains(i)));
+    let bad = client
+        .get(format!("{api}?from=last-week"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+
+    // The page: facets as checkboxes, the chosen one checked, an export link for the same search.
+    let page = get_text(&client, &format!("{base}/search?q=&kind=acquisition")).await;
+    assert!(page.contains("data-facet=\"region\""), "facets on the page");
+    assert!(
+        page.contains("value=\"acquisition\" checked"),
+        "chosen facet checked"
+    );
+    assert!(page.contains("/search.csv?kind=acquisition"), "export link");
+
+    // CSV: a header and one row per hit.
+    let r = client
+        .get(format!("{base}/search.csv?kind=acquisition"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let body = r.text().await.unwrap();
+    let mut rows = csv::Reader::from_reader(body.as_bytes());
+    assert_eq!(rows.headers().unwrap().get(2), Some("kind"));
+    let n = rows
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[2] == "acquisition")
+        .count();
+    let acq = get_json(&client, &api, &[("kind", "acquisition"), ("limit", "1")]).await;
+    assert_eq!(n as u64, acq["total"].as_u64().unwrap());
+}
+
 async fn get_json(
     client: &reqwest::Client,
     url: &str,

@@ -182,6 +182,7 @@ impl App {
         } else {
             ProgressBar::hidden()
         };
+        let kinds = self.store.source_kinds().await?;
         let mut after = 0i64;
         let mut n = 0usize;
         loop {
@@ -195,16 +196,8 @@ impl App {
             let docs = events
                 .into_iter()
                 .map(|e| {
-                    let (account_ids, account_names) = attached
-                        .remove(&e.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .unzip();
-                    IndexDoc {
-                        account_ids,
-                        account_names,
-                        event: e,
-                    }
+                    let accounts = attached.remove(&e.id).unwrap_or_default();
+                    IndexDoc::new(e, accounts, &kinds)
                 })
                 .collect();
             indexer.add(docs)?;

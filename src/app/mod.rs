@@ -125,6 +125,14 @@ pub struct FoundEvent {
     pub snippet: String,
 }
 
+/// A page of search hits, the total, and facet counts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EventSearch {
+    pub total: usize,
+    pub events: Vec<FoundEvent>,
+    pub facets: Vec<crate::search::FacetCounts>,
+}
+
 /// An opened instance.
 pub struct App {
     pub config: Config,
@@ -705,6 +713,12 @@ impl App {
 
     /// Searches events; hits are hydrated from the database (the source of truth).
     pub async fn search(&self, q: &SearchQuery) -> Result<(usize, Vec<FoundEvent>), AppError> {
+        let found = self.search_events(q).await?;
+        Ok((found.total, found.events))
+    }
+
+    /// Searches events, with facet counts when `q.facets` asks for them.
+    pub async fn search_events(&self, q: &SearchQuery) -> Result<EventSearch, AppError> {
         let results = self.index.search(q)?;
         let ids: Vec<i64> = results.hits.iter().map(|h| h.event_id).collect();
         let events = self.store.events_by_ids(&ids).await?;
@@ -727,7 +741,11 @@ impl App {
                 },
             )
             .collect();
-        Ok((results.total, found))
+        Ok(EventSearch {
+            total: results.total,
+            events: found,
+            facets: results.facets,
+        })
     }
 }
 

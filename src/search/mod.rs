@@ -2,19 +2,21 @@
 //! field for company names (STACK trap 4), one writer thread with batched commits ([`writer`]),
 //! readers reloaded after each commit. Derived data: `reindex` rebuilds it from the database.
 
+pub mod facets;
+pub mod query;
 pub mod schema;
 pub mod tail;
 pub mod writer;
 
-use crate::model::TriggerKind;
 use schema::Fields;
 use std::path::{Path, PathBuf};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, TermQuery};
-use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::schema::Value;
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, Order, ReloadPolicy, TantivyDocument};
 
+pub use facets::FacetCounts;
+pub use query::{Filters, SearchQuery, Sort};
 pub use writer::{IndexDoc, Indexer};
 
 /// An index failure, with what to do about it.
@@ -36,25 +38,6 @@ pub enum SearchError {
     WriterGone,
 }
 
-/// How to order hits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    #[default]
-    Relevance,
-    Date,
-}
-
-/// What to search for.
-#[derive(Debug, Clone, Default)]
-pub struct SearchQuery {
-    /// tantivy query syntax: words, "phrases", AND/OR/NOT, field:value. Empty matches everything.
-    pub text: String,
-    pub kind: Option<TriggerKind>,
-    pub limit: usize,
-    pub sort: Sort,
-}
-
 /// One hit: the event id (hydrated from the database by the caller) and a highlighted snippet.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SearchHit {
@@ -64,10 +47,11 @@ pub struct SearchHit {
     pub snippet: String,
 }
 
-/// Hits and the total number of matching events.
+/// Hits, the total number of matching events, and (when asked) facet counts.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SearchResults {
     pub total: usize,
+    pub facets: Vec<FacetCounts>,
     pub hits: Vec<SearchHit>,
 }
 
@@ -100,16 +84,22 @@ impl SearchIndex {
         };
         std::fs::create_dir_all(dir).map_err(|e| open_err(e.to_string()))?;
         let (schema, fields) = schema::build();
-        let index = if dir.join("meta.json").exists() {
+        let mut existing = None;
+        if dir.join("meta.json").exists() {
             let idx = Index::open_in_dir(dir).map_err(|e| open_err(e.to_string()))?;
-            if idx.schema() != schema {
-                return Err(open_err(
-                    "it was built by another version (schema differs)".into(),
-                ));
+            if idx.schema() == schema {
+                existing = Some(idx);
+            } else {
+                // Derived data: an index of another version is replaced, and the first catch-up
+                // rebuilds it from the database (it has no change-log cursor).
+                tracing::warn!(path = %dir.display(), "the search index was built by another version: replacing it");
+                drop(idx);
+                clear_dir(dir).map_err(|e| open_err(e.to_string()))?;
             }
-            idx
-        } else {
-            Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?
+        }
+        let index = match existing {
+            Some(idx) => idx,
+            None => Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?,
         };
         schema::register_tokenizers(&index);
         let reader = index
@@ -154,54 +144,36 @@ impl SearchIndex {
         self.len() == 0
     }
 
-    /// Runs a query.
+    /// Runs a query: one pass collects the count, the page of hits and the facet counts.
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let f = &self.fields;
         let searcher = self.reader.searcher();
-        let mut parser =
-            QueryParser::for_index(&self.index, vec![f.title, f.evidence, f.companies]);
-        parser.set_conjunction_by_default();
-        // The index folds ё→е; the query must too ("Ёлка" finds "елка"). Case is left to the
-        // analyzers so that AND/OR/NOT keep their meaning.
-        // tantivy reads "a AND NOT b" as "a AND (nothing but not-b)", which matches nothing;
-        // with conjunction by default "a NOT b" means what users meant.
-        let folded = fold_yo(q.text.trim()).replace(" AND NOT ", " NOT ");
-        let text_query: Box<dyn Query> = if folded.is_empty() {
-            Box::new(tantivy::query::AllQuery)
-        } else {
-            parser
-                .parse_query(&folded)
-                .map_err(|e| SearchError::Query {
-                    query: q.text.clone(),
-                    message: e.to_string(),
-                })?
-        };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text_query.box_clone())];
-        if let Some(kind) = q.kind {
-            clauses.push((
-                Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_text(f.kind, kind.as_str()),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
-        let query = BooleanQuery::new(clauses);
+        let query::Built {
+            text: text_query,
+            full: query,
+        } = query::build(&self.index, f, q)?;
         let limit = q.limit.max(1);
-        let total = searcher.search(&query, &Count)?;
-        let addrs: Vec<(f32, tantivy::DocAddress)> = match q.sort {
+        let facets = facets::FacetCollector {
+            fields: if q.facets {
+                schema::FACETS.to_vec()
+            } else {
+                Vec::new()
+            },
+        };
+        let (total, addrs, facets): (usize, Vec<(f32, tantivy::DocAddress)>, _) = match q.sort {
             Sort::Relevance => {
-                searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(q.offset)
+                    .order_by_score();
+                searcher.search(&*query, &(Count, top, facets))?
             }
-            Sort::Date => searcher
-                .search(
-                    &query,
-                    &TopDocs::with_limit(limit)
-                        .order_by_fast_field::<tantivy::DateTime>("published", Order::Desc),
-                )?
-                .into_iter()
-                .map(|(_, a)| (0.0, a))
-                .collect(),
+            Sort::Date => {
+                let top = TopDocs::with_limit(limit)
+                    .and_offset(q.offset)
+                    .order_by_fast_field::<tantivy::DateTime>("published", Order::Desc);
+                let (n, hits, facets) = searcher.search(&*query, &(Count, top, facets))?;
+                (n, hits.into_iter().map(|(_, a)| (0.0, a)).collect(), facets)
+            }
         };
         let mut snippets = SnippetGenerator::create(&searcher, &*text_query, f.evidence)?;
         snippets.set_max_num_chars(300);
@@ -225,8 +197,25 @@ impl SearchIndex {
                 snippet: html,
             });
         }
-        Ok(SearchResults { total, hits })
+        Ok(SearchResults {
+            total,
+            facets,
+            hits,
+        })
     }
+}
+
+/// Removes the files of an index folder (not the folder: it may be a mount point).
+fn clear_dir(dir: &Path) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            std::fs::remove_dir_all(&p)?;
+        } else {
+            std::fs::remove_file(&p)?;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces ё/Ё with е/Е: Russian writers use both for the same word.
@@ -257,7 +246,7 @@ pub fn escape_html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Event, EventStatus, Lang};
+    use crate::model::{AccountTag, Event, EventStatus, Lang, TriggerKind};
 
     fn event(id: i64, title: &str, evidence: &str) -> IndexDoc {
         IndexDoc {
@@ -278,9 +267,147 @@ mod tests {
                 published_at: chrono::Utc::now(),
                 baseline: false,
             },
-            account_ids: vec![1],
-            account_names: vec!["ООО «Ёлкин»".into()],
+            accounts: vec![AccountTag {
+                id: 1,
+                name: "ООО «Ёлкин»".into(),
+                ..AccountTag::default()
+            }],
+            source_kind: "feed".into(),
         }
+    }
+
+    /// An event of `kind` on `day` (of November 2026) about an account in `region`.
+    fn tagged(id: i64, kind: TriggerKind, day: u32, region: &str, lang: Lang) -> IndexDoc {
+        let mut d = event(id, "Заголовок", "Компания открыла завод.");
+        d.event.kind = kind;
+        d.event.lang = lang;
+        d.event.published_at = chrono::NaiveDate::from_ymd_opt(2026, 11, day)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .map(|t| t.and_utc())
+            .unwrap();
+        d.accounts = vec![
+            AccountTag {
+                id: 10 + id,
+                name: format!("Account {id}"),
+                industry: Some("Logistics".into()),
+                region: Some(region.into()),
+                segment: Some("Enterprise".into()),
+            },
+            // A second account in the same region counts once.
+            AccountTag {
+                id: 100 + id,
+                name: format!("Other {id}"),
+                industry: None,
+                region: Some(region.into()),
+                segment: None,
+            },
+        ];
+        d
+    }
+
+    #[test]
+    fn filters_date_ranges_pages_and_facet_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let w = idx.writer(20, 1000).unwrap();
+        w.add(vec![
+            tagged(1, TriggerKind::Acquisition, 2, "Tula", Lang::Ru),
+            tagged(2, TriggerKind::Acquisition, 10, "Ohio", Lang::En),
+            tagged(3, TriggerKind::Funding, 20, "Tula", Lang::Ru),
+            tagged(4, TriggerKind::NewFacility, 25, "Tula", Lang::Ru),
+        ])
+        .unwrap();
+        w.commit().unwrap();
+        let run = |filters: Filters| {
+            let r = idx
+                .search(&SearchQuery {
+                    filters,
+                    limit: 10,
+                    facets: true,
+                    ..SearchQuery::default()
+                })
+                .unwrap();
+            let mut ids: Vec<i64> = r.hits.iter().map(|h| h.event_id).collect();
+            ids.sort();
+            (ids, r.facets)
+        };
+        let (ids, facets) = run(Filters::default());
+        assert_eq!(ids, vec![1, 2, 3, 4]);
+        let count = |facets: &[FacetCounts], field: &str| {
+            facets
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.values.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            count(&facets, "region"),
+            vec![("Tula".to_string(), 3), ("Ohio".to_string(), 1)]
+        );
+        assert_eq!(count(&facets, "kind")[0], ("acquisition".to_string(), 2));
+        assert_eq!(
+            count(&facets, "segment"),
+            vec![("Enterprise".to_string(), 4)]
+        );
+        assert_eq!(count(&facets, "source_kind"), vec![("feed".to_string(), 4)]);
+        // Values of one field are alternatives; fields combine.
+        let (ids, facets) = run(Filters {
+            kinds: vec![TriggerKind::Acquisition, TriggerKind::Funding],
+            regions: vec!["Tula".into()],
+            ..Filters::default()
+        });
+        assert_eq!(ids, vec![1, 3]);
+        assert_eq!(count(&facets, "lang"), vec![("ru".to_string(), 2)]);
+        // Date range, both ends included.
+        let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 11, d);
+        let (ids, _) = run(Filters {
+            from: day(10),
+            to: day(20),
+            ..Filters::default()
+        });
+        assert_eq!(ids, vec![2, 3]);
+        let (ids, _) = run(Filters {
+            accounts: vec![14],
+            ..Filters::default()
+        });
+        assert_eq!(ids, vec![4]);
+        // Pages by date: newest first, then the next ones.
+        let page = |offset| {
+            idx.search(&SearchQuery {
+                limit: 2,
+                offset,
+                sort: Sort::Date,
+                ..SearchQuery::default()
+            })
+            .unwrap()
+        };
+        let first = page(0);
+        assert_eq!(first.total, 4);
+        assert_eq!(
+            first.hits.iter().map(|h| h.event_id).collect::<Vec<_>>(),
+            vec![4, 3]
+        );
+        assert_eq!(
+            page(2).hits.iter().map(|h| h.event_id).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
+    }
+
+    #[test]
+    fn an_index_of_another_version_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut b = tantivy::schema::Schema::builder();
+            b.add_text_field("old", tantivy::schema::TEXT);
+            Index::create_in_dir(dir.path(), b.build()).unwrap();
+        }
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        assert!(idx.is_empty());
+        assert_eq!(
+            idx.cursor().unwrap(),
+            None,
+            "so the first catch-up rebuilds it"
+        );
     }
 
     #[test]

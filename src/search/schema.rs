@@ -27,7 +27,22 @@ pub struct Fields {
     pub evidence: Field,
     pub companies: Field,
     pub published: Field,
+    pub source_kind: Field,
+    pub industry: Field,
+    pub region: Field,
+    pub segment: Field,
 }
+
+/// The facet fields: (name in the API, field name in the index).
+pub const FACETS: &[&str] = &[
+    "kind",
+    "status",
+    "source_kind",
+    "lang",
+    "industry",
+    "region",
+    "segment",
+];
 
 fn text(analyzer: &str, stored: bool) -> TextOptions {
     let o = TextOptions::default().set_indexing_options(
@@ -43,15 +58,20 @@ pub fn build() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         event_id: b.add_u64_field("event_id", INDEXED | STORED | FAST),
-        kind: b.add_text_field("kind", STRING | STORED),
-        status: b.add_text_field("status", STRING | STORED),
-        lang: b.add_text_field("lang", STRING | STORED),
-        source: b.add_text_field("source", STRING | STORED),
-        account_id: b.add_u64_field("account_id", INDEXED | STORED),
+        // Facets: filtered by term, counted from their columns (FAST).
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
+        status: b.add_text_field("status", STRING | STORED | FAST),
+        lang: b.add_text_field("lang", STRING | STORED | FAST),
+        source: b.add_text_field("source", STRING | STORED | FAST),
+        account_id: b.add_u64_field("account_id", INDEXED | STORED | FAST),
         title: b.add_text_field("title", text(TEXT_ANALYZER, true)),
         evidence: b.add_text_field("evidence", text(TEXT_ANALYZER, true)),
         companies: b.add_text_field("companies", text(NAME_ANALYZER, true)),
         published: b.add_date_field("published", INDEXED | STORED | FAST),
+        source_kind: b.add_text_field("source_kind", STRING | FAST),
+        industry: b.add_text_field("industry", STRING | FAST),
+        region: b.add_text_field("region", STRING | FAST),
+        segment: b.add_text_field("segment", STRING | FAST),
     };
     (b.build(), fields)
 }

@@ -154,6 +154,7 @@ async fn apply(store: &Store, indexer: &Indexer, changes: &[Change]) -> Result<A
     ids.sort_unstable();
     ids.dedup();
     let mut out = Applied::default();
+    let kinds = store.source_kinds().await?;
     for chunk in ids.chunks(2_000) {
         let events = store.events_by_ids(chunk).await?;
         let found: HashSet<i64> = events.iter().map(|e| e.id).collect();
@@ -170,16 +171,8 @@ async fn apply(store: &Store, indexer: &Indexer, changes: &[Change]) -> Result<A
             events
                 .into_iter()
                 .map(|event| {
-                    let (account_ids, account_names) = attached
-                        .remove(&event.id)
-                        .unwrap_or_default()
-                        .into_iter()
-                        .unzip();
-                    IndexDoc {
-                        event,
-                        account_ids,
-                        account_names,
-                    }
+                    let accounts = attached.remove(&event.id).unwrap_or_default();
+                    IndexDoc::new(event, accounts, &kinds)
                 })
                 .collect(),
         )?;

@@ -2,7 +2,7 @@
 //! channel, commits every N documents and on request, and reloads readers after each commit.
 
 use super::{SearchError, SearchIndex, fold_yo};
-use crate::model::Event;
+use crate::model::{AccountTag, Event};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use tantivy::{IndexWriter, TantivyDocument, Term};
@@ -11,9 +11,27 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 #[derive(Debug, Clone)]
 pub struct IndexDoc {
     pub event: Event,
-    pub account_ids: Vec<i64>,
-    /// Names of the attached accounts (searched unstemmed along with the mentions).
-    pub account_names: Vec<String>,
+    /// The attached accounts: names searched unstemmed along with the mentions; industry,
+    /// region and segment filtered and counted.
+    pub accounts: Vec<AccountTag>,
+    /// The kind of the source it came from (`feed`, `hh`, `edgar`, …).
+    pub source_kind: String,
+}
+
+impl IndexDoc {
+    /// `event` with the accounts attached to it and its source's kind (`kinds` by source name).
+    pub fn new(
+        event: Event,
+        accounts: Vec<AccountTag>,
+        kinds: &std::collections::HashMap<String, String>,
+    ) -> IndexDoc {
+        let source_kind = kinds.get(&event.source).cloned().unwrap_or_default();
+        IndexDoc {
+            event,
+            accounts,
+            source_kind,
+        }
+    }
 }
 
 enum Cmd {
@@ -125,12 +143,28 @@ fn to_doc(idx: &SearchIndex, d: &IndexDoc) -> TantivyDocument {
     doc.add_text(f.status, e.status.as_str());
     doc.add_text(f.lang, e.lang.as_str());
     doc.add_text(f.source, &e.source);
-    for a in &d.account_ids {
-        doc.add_u64(f.account_id, *a as u64);
+    if !d.source_kind.is_empty() {
+        doc.add_text(f.source_kind, &d.source_kind);
+    }
+    // Facet values once per event, however many accounts share them.
+    let mut seen = std::collections::HashSet::new();
+    for a in &d.accounts {
+        doc.add_u64(f.account_id, a.id as u64);
+        for (field, v) in [
+            (f.industry, &a.industry),
+            (f.region, &a.region),
+            (f.segment, &a.segment),
+        ] {
+            if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+                && seen.insert((field, v))
+            {
+                doc.add_text(field, v);
+            }
+        }
     }
     doc.add_text(f.title, fold_yo(&e.title));
     doc.add_text(f.evidence, fold_yo(&e.evidence));
-    for c in e.companies.iter().chain(d.account_names.iter()) {
+    for c in e.companies.iter().chain(d.accounts.iter().map(|a| &a.name)) {
         doc.add_text(f.companies, fold_yo(c));
     }
     doc.add_date(

@@ -5,7 +5,7 @@ use super::{StoreError, q};
 use crate::accounts::AccountMatch;
 use crate::extract::neardup::Fingerprint;
 use crate::model::{
-    AccountEvent, Document, Event, Lang, Mention, TechRef, TriggerHit, company_names,
+    AccountEvent, AccountTag, Document, Event, Lang, Mention, TechRef, TriggerHit, company_names,
 };
 use crate::text::name_key;
 use chrono::{DateTime, TimeZone, Utc};
@@ -544,14 +544,14 @@ impl super::Store {
     pub async fn event_accounts(
         &self,
         ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<(i64, String)>>, StoreError> {
-        let mut out: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
+    ) -> Result<HashMap<i64, Vec<AccountTag>>, StoreError> {
+        let mut out: HashMap<i64, Vec<AccountTag>> = HashMap::new();
         if ids.is_empty() {
             return Ok(out);
         }
         let mut qb = Sql::new(
-            "SELECT ea.event_id, a.id, a.name FROM event_accounts ea JOIN accounts a ON a.id = ea.account_id \
-             WHERE ea.event_id IN (",
+            "SELECT ea.event_id, a.id, a.name, a.industry, a.region, a.segment \
+             FROM event_accounts ea JOIN accounts a ON a.id = ea.account_id WHERE ea.event_id IN (",
         );
         qb.push_list(ids.iter().copied());
         qb.push(")");
@@ -560,12 +560,42 @@ impl super::Store {
             .fetch_all(&self.pool)
             .await
             .map_err(q("reading event accounts"))?;
-        for r in rows {
+        for r in &rows {
             out.entry(r.get::<i64, _>(0))
                 .or_default()
-                .push((r.get(1), r.get(2)));
+                .push(account_tag(r, 1));
         }
         Ok(out)
+    }
+
+    /// The index's view of these accounts.
+    pub async fn account_tags(&self, ids: &[i64]) -> Result<HashMap<i64, AccountTag>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(5_000) {
+            let mut qb =
+                Sql::new("SELECT id, name, industry, region, segment FROM accounts WHERE id IN (");
+            qb.push_list(chunk.iter().copied());
+            qb.push(")");
+            let rows = qb
+                .build()
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("reading accounts"))?;
+            for r in &rows {
+                let t = account_tag(r, 0);
+                out.insert(t.id, t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each source's kind (`feed`, `html`, `hh`, …) by name.
+    pub async fn source_kinds(&self) -> Result<HashMap<String, String>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT name, kind FROM sources")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("reading source kinds"))?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Every event attached to an account (optionally one account), for scoring and pages.
@@ -661,4 +691,15 @@ fn fingerprints(rows: Vec<(i64, String, i64, i64, i64)>) -> Vec<(i64, String, Fi
             (id, url, fp, at)
         })
         .collect()
+}
+
+/// An [`AccountTag`] from the columns id, name, industry, region, segment starting at `at`.
+fn account_tag(r: &AnyRow, at: usize) -> AccountTag {
+    AccountTag {
+        id: r.get(at),
+        name: r.get(at + 1),
+        industry: r.get(at + 2),
+        region: r.get(at + 3),
+        segment: r.get(at + 4),
+    }
 }

@@ -2,11 +2,11 @@
 
 mod api_write;
 mod pages;
+pub mod params;
 
-use crate::app::{App, FoundEvent};
-use crate::model::{Account, Readiness, TriggerKind};
-use crate::search::{SearchQuery, Sort};
-use axum::extract::{Query, State};
+use crate::app::App;
+use crate::model::{Account, Readiness};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,7 +18,8 @@ use std::sync::Arc;
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(pages::leads))
-        .route("/search", get(pages::search))
+        .route("/search", get(pages::search::page))
+        .route("/search.csv", get(pages::search::csv))
         .route("/api/leads", get(api_leads))
         .route("/api/events", get(api_events))
         .route("/api/accounts/{id}", get(api_account))
@@ -120,45 +121,11 @@ async fn api_leads(
     ))
 }
 
-/// Query string of event search.
-#[derive(Debug, Deserialize, Default)]
-pub struct EventParams {
-    #[serde(default)]
-    pub q: String,
-    pub kind: Option<String>,
-    pub limit: Option<usize>,
-    pub sort: Option<Sort>,
-}
-
-impl EventParams {
-    pub(crate) fn to_query(&self) -> Result<SearchQuery, ApiError> {
-        let kind = match self.kind.as_deref().filter(|k| !k.is_empty()) {
-            Some(k) => Some(
-                k.parse::<TriggerKind>()
-                    .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.to_string()))?,
-            ),
-            None => None,
-        };
-        Ok(SearchQuery {
-            text: self.q.clone(),
-            kind,
-            limit: self.limit.unwrap_or(50).clamp(1, 1000),
-            sort: self.sort.unwrap_or_default(),
-        })
-    }
-}
-
-/// Search answer.
-#[derive(Debug, Serialize)]
-pub struct EventsAnswer {
-    pub total: usize,
-    pub events: Vec<FoundEvent>,
-}
-
 async fn api_events(
     State(app): State<Arc<App>>,
-    Query(p): Query<EventParams>,
-) -> Result<Json<EventsAnswer>, ApiError> {
-    let (total, events) = app.search(&p.to_query()?).await?;
-    Ok(Json(EventsAnswer { total, events }))
+    RawQuery(raw): RawQuery,
+) -> Result<Json<crate::app::EventSearch>, ApiError> {
+    let q = params::search_query(&params::pairs(raw.as_deref()), 50)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.0))?;
+    Ok(Json(app.search_events(&q).await?))
 }

@@ -1,10 +1,10 @@
-//! Server-rendered pages (askama templates in `templates/`).
+//! Server-rendered pages (askama templates in `templates/`): one module per page.
 
-use super::EventParams;
+pub(super) mod search;
+
 use crate::app::App;
-use crate::model::TriggerKind;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use std::sync::Arc;
@@ -36,31 +36,7 @@ struct LeadsPage {
     as_of: String,
 }
 
-struct HitView {
-    kind: &'static str,
-    status: &'static str,
-    confidence: String,
-    date: String,
-    source: String,
-    snippet: String,
-    url: String,
-    title: String,
-    companies: String,
-}
-
-#[derive(Template)]
-#[template(path = "search.html")]
-struct SearchPage {
-    q: String,
-    /// (kind, selected)
-    kinds: Vec<(&'static str, bool)>,
-    searched: bool,
-    total: usize,
-    hits: Vec<HitView>,
-    error: Option<String>,
-}
-
-fn render(t: impl Template) -> Response {
+pub(super) fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -74,7 +50,7 @@ fn render(t: impl Template) -> Response {
     }
 }
 
-fn fail(e: impl std::fmt::Display) -> Response {
+pub(super) fn fail(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e}")).into_response()
 }
@@ -126,47 +102,4 @@ pub(super) async fn leads(State(app): State<Arc<App>>) -> Response {
         stats,
         as_of: app.score_now().format("%Y-%m-%d %H:%M UTC").to_string(),
     })
-}
-
-pub(super) async fn search(State(app): State<Arc<App>>, Query(p): Query<EventParams>) -> Response {
-    let selected = p.kind.clone().unwrap_or_default();
-    let kinds: Vec<(&'static str, bool)> = TriggerKind::ALL
-        .iter()
-        .map(|k| (k.as_str(), k.as_str() == selected))
-        .collect();
-    let mut page = SearchPage {
-        q: p.q.clone(),
-        kinds,
-        searched: !p.q.trim().is_empty() || p.kind.as_deref().is_some_and(|k| !k.is_empty()),
-        total: 0,
-        hits: Vec::new(),
-        error: None,
-    };
-    if page.searched {
-        let result = match p.to_query() {
-            Ok(q) => app.search(&q).await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.1),
-        };
-        match result {
-            Ok((total, found)) => {
-                page.total = total;
-                page.hits = found
-                    .into_iter()
-                    .map(|f| HitView {
-                        kind: f.event.kind.as_str(),
-                        status: f.event.status.as_str(),
-                        confidence: format!("{:.2}", f.event.confidence),
-                        date: f.event.published_at.format("%Y-%m-%d").to_string(),
-                        source: f.event.source,
-                        snippet: f.snippet,
-                        url: f.event.url,
-                        title: f.event.title,
-                        companies: f.event.companies.join(", "),
-                    })
-                    .collect();
-            }
-            Err(e) => page.error = Some(e),
-        }
-    }
-    render(page)
 }
