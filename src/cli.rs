@@ -254,6 +254,23 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Event search: N generated RU+EN events in tantivy and in SQLite FTS5, 50 queries with
+    /// filters and facet counts, p50/p99 latency on both.
+    Search {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        /// Times the 50 queries are run on tantivy (after one warm-up round); FTS5 runs them once.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Skip the SQLite FTS5 comparison.
+        #[arg(long)]
+        no_fts: bool,
+        /// Work folder (default: a fresh temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Webhook delivery: deliveries per second from the SQLite outbox to a local receiver, and
     /// the latency from enqueue to delivery at a steady event rate (p50, p99).
     Deliver {
@@ -725,6 +742,33 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::ingest(&dir, *items, *accounts, true).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Search {
+                    events,
+                    rounds,
+                    no_fts,
+                    dir,
+                    json,
+                },
+        } => {
+            let (_tmp, dir) = work_dir(dir.as_deref())?;
+            let r = trigger_radar::bench::search::run(
+                &dir,
+                *events,
+                (*rounds).max(1),
+                !*no_fts,
+                !*json,
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

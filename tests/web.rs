@@ -254,6 +254,101 @@ async fn search_filters_counts_pages_and_exports() {
     assert_eq!(n as u64, acq["total"].as_u64().unwrap());
 }
 
+#[tokio::test]
+async fn leads_filter_page_and_take_feedback() {
+    let (_dir, base) = serve_demo().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let first = client.get(format!("{base}/")).send().await.unwrap();
+    let cookie = first.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("SameSite=Strict") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_string();
+    let html = first.text().await.unwrap();
+    let token = between(&html, "name=\"csrf\" value=\"", "\"");
+    let total: usize = between(&html, "<span id=\"lead-total\">", "<")
+        .parse()
+        .unwrap();
+    assert!(total > 25, "demo accounts are scored: {total}");
+    // Pages: 25 a page, ranks continue.
+    let p2 = get_text(&client, &format!("{base}/?page=2")).await;
+    assert!(p2.contains("data-rank=\"26\""), "second page");
+    // Filters: only hot accounts, only accounts with an acquisition.
+    let hot = get_text(&client, &format!("{base}/?band=hot")).await;
+    assert!(hot.contains("class=\"score hot\""));
+    assert!(!hot.contains("class=\"score warm\"") && !hot.contains("class=\"score cold\""));
+    let acq = get_text(&client, &format!("{base}/?kind=acquisition")).await;
+    let n_acq: usize = between(&acq, "<span id=\"lead-total\">", "<")
+        .parse()
+        .unwrap();
+    assert!(n_acq > 0 && n_acq < total, "{n_acq} of {total}");
+
+    // The top lead's strongest event is marked not relevant: its contribution goes, the
+    // account's score drops.
+    let leads = get_json(&client, &format!("{base}/api/leads"), &[("limit", "1")]).await;
+    let account = leads[0]["account"]["id"].as_i64().unwrap();
+    let score = leads[0]["readiness"]["score"].as_u64().unwrap();
+    let event = leads[0]["readiness"]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|c| c["event_id"].as_i64())
+        .unwrap();
+    let form = [
+        ("csrf", token.as_str()),
+        ("account", &account.to_string()),
+        ("event", &event.to_string()),
+        ("verdict", "not_relevant"),
+        ("back", "/?band=hot"),
+    ];
+    let body =
+        trigger_radar::web::params::encode(&form.map(|(k, v)| (k.to_string(), v.to_string())));
+    let forged = client
+        .post(format!("{base}/feedback"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403, "no cookie, no feedback");
+    let r = client
+        .post(format!("{base}/feedback"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/?band=hot");
+    let view = get_json(&client, &format!("{base}/api/accounts/{account}"), &[]).await;
+    assert!(view["readiness"]["score"].as_u64().unwrap_or(0) < score);
+    assert!(
+        view["readiness"]["contributions"]
+            .as_array()
+            .is_none_or(|c| c.iter().all(|c| c["event_id"].as_i64() != Some(event))),
+        "the event no longer counts"
+    );
+    let page = get_text(&client, &format!("{base}/")).await;
+    assert!(
+        !page.contains(&format!("data-event=\"{event}\"")),
+        "nor shows"
+    );
+}
+
+/// The text between `start` and the next `end`.
+fn between(s: &str, start: &str, end: &str) -> String {
+    let i = s
+        .find(start)
+        .unwrap_or_else(|| panic!("{start} not in page"))
+        + start.len();
+    s[i..i + s[i..].find(end).unwrap()].to_string()
+}
+
 async fn get_json(
     client: &reqwest::Client,
     url: &str,

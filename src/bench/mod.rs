@@ -6,6 +6,7 @@
 pub mod deliver;
 pub mod matching;
 pub mod poll;
+pub mod search;
 pub mod workers;
 
 use crate::app::{App, AppError};
@@ -111,7 +112,7 @@ const EN_SYL: &[&str] = &[
 const RU_FORMS: &[&str] = &["ООО", "АО", "ПАО"];
 const EN_FORMS: &[&str] = &["Inc.", "Corp.", "Ltd", "Group"];
 
-fn company(rng: &mut Rng, ru: bool) -> String {
+pub(crate) fn company(rng: &mut Rng, ru: bool) -> String {
     let syl = if ru { RU_SYL } else { EN_SYL };
     let n = 2 + (rng.next() % 2) as usize;
     let mut w: String = (0..n).map(|_| rng.word(syl)).collect();

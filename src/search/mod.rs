@@ -102,6 +102,12 @@ impl SearchIndex {
             None => Index::create_in_dir(dir, schema).map_err(|e| open_err(e.to_string()))?,
         };
         schema::register_tokenizers(&index);
+        // Searches run over the segments on every core: a broad query with facet counts visits
+        // every matching event.
+        let mut index = index;
+        if let Err(e) = index.set_default_multithread_executor() {
+            tracing::warn!(error = %e, "searching on one thread");
+        }
         let reader = index
             .reader_builder()
             // Commits by another process (the indexer, when this one only serves pages) show up by

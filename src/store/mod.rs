@@ -7,6 +7,7 @@ mod accounts;
 mod changes;
 pub mod copy;
 mod documents;
+mod leads;
 mod postings;
 mod scores;
 mod sources;
@@ -15,6 +16,7 @@ pub mod webhooks;
 
 pub use changes::Change;
 pub use documents::{NewEvent, SavedBatch, SavedDocument};
+pub use leads::{Choices, LeadFilter, LeadPage};
 pub use postings::{Posting, Technographic};
 pub use scores::{Feedback, ScorePoint, Verdict};
 pub use sources::{RunOutcome, SourceHealth};

@@ -1,6 +1,8 @@
 //! HTTP: server-rendered pages for SDRs and marketers and a JSON API, over the same [`App`].
 
 mod api_write;
+pub mod csrf;
+mod forms;
 mod pages;
 pub mod params;
 
@@ -17,7 +19,8 @@ use std::sync::Arc;
 /// The router for an opened instance.
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(pages::leads))
+        .route("/", get(pages::leads::page))
+        .route("/feedback", axum::routing::post(forms::feedback))
         .route("/search", get(pages::search::page))
         .route("/search.csv", get(pages::search::csv))
         .route("/api/leads", get(api_leads))

@@ -30,7 +30,7 @@ pub fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// Every value given for `name`, commas split, blanks dropped.
-fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
+pub fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
     pairs
         .iter()
         .filter(|(k, _)| k == name)
@@ -41,7 +41,7 @@ fn all(pairs: &[(String, String)], name: &str) -> Vec<String> {
 }
 
 /// The last value given for `name`.
-fn one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .rev()
@@ -49,7 +49,8 @@ fn one<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.trim())
 }
 
-fn number<T: std::str::FromStr>(
+/// A number given as `name` (`None` when absent).
+pub fn number<T: std::str::FromStr>(
     pairs: &[(String, String)],
     name: &str,
 ) -> Result<Option<T>, BadParam> {
@@ -128,6 +129,15 @@ pub fn search_query(
         sort,
         facets: one(pairs, "facets") != Some("false"),
     })
+}
+
+/// Pairs as a query string.
+pub fn encode(pairs: &[(String, String)]) -> String {
+    let mut out = reqwest::Url::parse("http://q/").expect("a constant URL parses");
+    if !pairs.is_empty() {
+        out.query_pairs_mut().extend_pairs(pairs);
+    }
+    out.query().unwrap_or_default().to_string()
 }
 
 /// The query string that asks for `q` (for links: pages, facets, exports, feeds).
