@@ -512,6 +512,9 @@ async fn run(cli: Cli) -> Result<()> {
             if !role.keeps_index() {
                 app = app.without_index();
             }
+            if !role.crawls() {
+                app = app.without_crawling();
+            }
             serve(
                 Arc::new(app),
                 *role,

@@ -340,6 +340,64 @@ async fn leads_filter_page_and_take_feedback() {
     );
 }
 
+#[tokio::test]
+async fn account_and_sources_pages() {
+    let (_dir, base) = serve_demo().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let leads = get_json(&client, &format!("{base}/api/leads"), &[("limit", "1")]).await;
+    let id = leads[0]["account"]["id"].as_i64().unwrap();
+    let name = leads[0]["account"]["name"].as_str().unwrap();
+    let page = get_text(&client, &format!("{base}/accounts/{id}")).await;
+    assert!(page.contains(&askama_escape(name)));
+    assert!(page.contains("id=\"score-chart\""), "the score chart");
+    assert!(page.contains("<circle"), "with the history's points");
+    assert!(page.contains("Why now:"));
+    assert!(page.matches("data-event=").count() >= 1, "events timeline");
+    assert!(page.contains("<th>CRM id</th>"));
+    let missing = client
+        .get(format!("{base}/accounts/999999"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let r = client.get(format!("{base}/sources")).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-source=\"demo-ru-regions\""),
+        "each source"
+    );
+    let token = between(&html, "name=\"csrf\" value=\"", "\"");
+    let run = client
+        .post(format!("{base}/sources/demo-ru-regions/run"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run.status(), 303);
+    let unknown = client
+        .post(format!("{base}/sources/nope/run"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
 /// The text between `start` and the next `end`.
 fn between(s: &str, start: &str, end: &str) -> String {
     let i = s

@@ -149,6 +149,8 @@ pub struct App {
     pub(crate) deliverer: Mutex<Option<Arc<crate::deliver::Deliverer>>>,
     /// Whether this process keeps the search index (off for crawl-only workers).
     indexing: bool,
+    /// Whether this process crawls (off for `serve --role web`).
+    crawling: bool,
     /// Where this process is in the index change log (set up on first catch-up).
     tail: tokio::sync::Mutex<Option<Tail>>,
     /// When the change log was last pruned.
@@ -181,6 +183,7 @@ impl App {
             worker: worker_id(),
             deliverer: Mutex::new(None),
             indexing: true,
+            crawling: true,
             tail: tokio::sync::Mutex::new(None),
             pruned: Mutex::new(None),
         })
@@ -191,6 +194,18 @@ impl App {
     pub fn without_index(mut self) -> App {
         self.indexing = false;
         self
+    }
+
+    /// This process never crawls (`serve --role web`): "run now" leaves the source to the
+    /// workers' next tick.
+    pub fn without_crawling(mut self) -> App {
+        self.crawling = false;
+        self
+    }
+
+    /// Whether this process crawls.
+    pub fn crawls(&self) -> bool {
+        self.crawling
     }
 
     /// Whether this process may write the search index.

@@ -239,6 +239,18 @@ impl super::Store {
         Ok(())
     }
 
+    /// Makes a source due now ("run now"): the next scheduler tick of any process that crawls
+    /// takes it. False when no active source has that name.
+    pub async fn make_due(&self, name: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let r = sqlx::query("UPDATE sources SET next_run_at = $2 WHERE name = $1 AND active = 1")
+            .bind(name)
+            .bind(now.timestamp())
+            .execute(&self.pool)
+            .await
+            .map_err(q("making a source due"))?;
+        Ok(r.rows_affected() == 1)
+    }
+
     /// Health of every registered source.
     pub async fn source_health(&self) -> Result<Vec<SourceHealth>, StoreError> {
         let rows = sqlx::query("SELECT * FROM sources ORDER BY name")

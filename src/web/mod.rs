@@ -21,6 +21,12 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/", get(pages::leads::page))
         .route("/feedback", axum::routing::post(forms::feedback))
+        .route("/accounts/{id}", get(pages::account::page))
+        .route("/sources", get(pages::sources::page))
+        .route(
+            "/sources/{name}/run",
+            axum::routing::post(pages::sources::run_now),
+        )
         .route("/search", get(pages::search::page))
         .route("/search.csv", get(pages::search::csv))
         .route("/api/leads", get(api_leads))

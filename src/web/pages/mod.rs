@@ -1,7 +1,9 @@
 //! Server-rendered pages (askama templates in `templates/`): one module per page.
 
+pub(super) mod account;
 pub(super) mod leads;
 pub(super) mod search;
+pub(super) mod sources;
 
 use askama::Template;
 use axum::http::StatusCode;
