@@ -140,6 +140,13 @@ pub struct ApiConfig {
     /// Standard Webhooks signature made with it. Prefer the environment variable
     /// `TRIGGER_RADAR_INBOUND_SECRET`.
     pub inbound_secret: Option<String>,
+    /// The address users reach this site at (`https://radar.example.com`), for absolute links
+    /// in feeds; unset: taken from each request's Host.
+    pub public_url: Option<String>,
+    /// Require an API token for reads and pages too (writes always need one): the API takes it
+    /// as `Authorization: Bearer …`, browsers sign in once at `/login`, feed readers use the
+    /// feeds' own keys.
+    pub require_token: bool,
 }
 
 impl Default for CrawlConfig {

@@ -398,6 +398,119 @@ async fn account_and_sources_pages() {
     assert_eq!(unknown.status(), 404);
 }
 
+#[tokio::test]
+async fn feeds_exports_and_saved_searches() {
+    let (_dir, base) = serve_demo().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let leads = get_json(&client, &format!("{base}/api/leads"), &[("limit", "100")]).await;
+    let leads = leads.as_array().unwrap();
+
+    // The leads feed: valid Atom (a feed reader's parser reads it), best first.
+    let r = client
+        .get(format!("{base}/leads.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    let feed = feed_rs::parser::parse(r.bytes().await.unwrap().as_ref()).expect("valid Atom");
+    assert_eq!(feed.entries.len(), leads.len().min(50));
+    let top = &feed.entries[0];
+    let name = leads[0]["account"]["name"].as_str().unwrap();
+    assert!(top.title.as_ref().unwrap().content.contains(name));
+    assert!(
+        top.links[0]
+            .href
+            .ends_with(&format!("/accounts/{}", leads[0]["account"]["id"]))
+    );
+    // Per band (or owner, segment…).
+    let hot = client
+        .get(format!("{base}/leads.atom?band=hot"))
+        .send()
+        .await
+        .unwrap();
+    let hot = feed_rs::parser::parse(hot.bytes().await.unwrap().as_ref()).unwrap();
+    assert!(!hot.entries.is_empty());
+    assert!(
+        hot.entries
+            .iter()
+            .all(|e| e.title.as_ref().unwrap().content.contains("(hot)"))
+    );
+    // CSV of the same list.
+    let csv_text = get_text(&client, &format!("{base}/leads.csv")).await;
+    let mut rows = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(rows.headers().unwrap().get(1), Some("score"));
+    assert_eq!(rows.records().count(), leads.len());
+
+    // Save a search from the search page; its feed lists what it finds, newest first.
+    let r = client
+        .get(format!("{base}/search?q=завод"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("action=\"/searches\""), "save form");
+    let token = between(&page, "name=\"csrf\" value=\"", "\"");
+    let body = trigger_radar::web::params::encode(&[
+        ("csrf".to_string(), token.clone()),
+        ("name".to_string(), "Заводы".to_string()),
+        ("query".to_string(), "q=завод".to_string()),
+    ]);
+    let saved = client
+        .post(format!("{base}/searches"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+    let list = get_text(&client, &format!("{base}/searches")).await;
+    assert!(list.contains("Заводы"));
+    let feed_url = between(&list, "class=\"feed\" href=\"", "\"");
+    let r = client.get(&feed_url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{feed_url}");
+    let feed = feed_rs::parser::parse(r.bytes().await.unwrap().as_ref()).expect("valid Atom");
+    let found = get_json(
+        &client,
+        &format!("{base}/api/events"),
+        &[("q", "завод"), ("limit", "1")],
+    )
+    .await;
+    assert_eq!(
+        feed.entries.len() as u64,
+        found["total"].as_u64().unwrap().min(50)
+    );
+    let dates: Vec<_> = feed.entries.iter().map(|e| e.updated.unwrap()).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    // Deleted: the feed is gone.
+    let id = between(&list, "data-saved=\"", "\"");
+    let del = client
+        .post(format!("{base}/searches/{id}/delete"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(del.status(), 303);
+    assert_eq!(client.get(&feed_url).send().await.unwrap().status(), 404);
+}
+
 /// The text between `start` and the next `end`.
 fn between(s: &str, start: &str, end: &str) -> String {
     let i = s

@@ -29,6 +29,7 @@ pub const TABLES: &[(&str, Option<&str>)] = &[
     ("deliveries", Some("id")),
     ("api_tokens", Some("id")),
     ("index_changes", Some("seq")),
+    ("saved_searches", Some("id")),
 ];
 
 /// A column's kind, from its declared type (the same on both engines by design).

@@ -9,6 +9,7 @@ pub mod copy;
 mod documents;
 mod leads;
 mod postings;
+mod saved;
 mod scores;
 mod sources;
 mod sql;
@@ -18,6 +19,7 @@ pub use changes::Change;
 pub use documents::{NewEvent, SavedBatch, SavedDocument};
 pub use leads::{Choices, LeadFilter, LeadPage};
 pub use postings::{Posting, Technographic};
+pub use saved::SavedSearch;
 pub use scores::{Feedback, ScorePoint, Verdict};
 pub use sources::{RunOutcome, SourceHealth};
 

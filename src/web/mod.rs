@@ -2,6 +2,7 @@
 
 mod api_write;
 pub mod csrf;
+pub(crate) mod feeds;
 mod forms;
 mod pages;
 pub mod params;
@@ -22,6 +23,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/", get(pages::leads::page))
         .route("/feedback", axum::routing::post(forms::feedback))
         .route("/accounts/{id}", get(pages::account::page))
+        .route("/leads.atom", get(feeds::leads_atom))
+        .route("/leads.csv", get(feeds::leads_csv))
+        .route("/feeds/searches/{file}", get(feeds::search_atom))
+        .route(
+            "/searches",
+            get(pages::saved::page).post(pages::saved::save),
+        )
+        .route(
+            "/searches/{id}/delete",
+            axum::routing::post(pages::saved::delete),
+        )
         .route("/sources", get(pages::sources::page))
         .route(
             "/sources/{name}/run",

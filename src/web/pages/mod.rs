@@ -2,6 +2,7 @@
 
 pub(super) mod account;
 pub(super) mod leads;
+pub(super) mod saved;
 pub(super) mod search;
 pub(super) mod sources;
 

@@ -58,6 +58,7 @@ struct SearchPage {
     qs: String,
     page: usize,
     pages: usize,
+    csrf: String,
 }
 
 /// (facet field in the index, query-string name, label)
@@ -125,7 +126,16 @@ fn facet_views(q: &SearchQuery, counts: &[FacetCounts]) -> Vec<FacetView> {
 }
 
 /// `GET /search`
-pub(in crate::web) async fn page(State(app): State<Arc<App>>, RawQuery(raw): RawQuery) -> Response {
+pub(in crate::web) async fn page(
+    State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let (token, cookie) = crate::web::csrf::token(&headers);
+    super::with_cookie(search_page(app, raw, token).await, cookie)
+}
+
+async fn search_page(app: Arc<App>, raw: Option<String>, csrf: String) -> Response {
     let pairs = params::pairs(raw.as_deref());
     let mut page = SearchPage {
         q: String::new(),
@@ -140,6 +150,7 @@ pub(in crate::web) async fn page(State(app): State<Arc<App>>, RawQuery(raw): Raw
         qs: String::new(),
         page: 1,
         pages: 0,
+        csrf,
     };
     let q = match params::search_query(&pairs, PAGE) {
         Ok(q) => q,
