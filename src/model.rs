@@ -13,7 +13,19 @@ use std::str::FromStr;
 /// assert_eq!(k, TriggerKind::NewFacility);
 /// assert!("merger".parse::<TriggerKind>().is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TriggerKind {
     Acquisition,
@@ -167,7 +179,7 @@ impl FromStr for TriggerKind {
 }
 
 /// How certain the reported fact is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     Rumoured,
@@ -205,7 +217,7 @@ impl FromStr for EventStatus {
 }
 
 /// The part a company plays in an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// The company the event happens to (opens the plant, hires the CEO, loses the client).
@@ -240,7 +252,7 @@ impl FromStr for Role {
 }
 
 /// Text language; only the two the detector has rules for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Ru,
@@ -380,7 +392,7 @@ pub struct TriggerHit {
 }
 
 /// A dictionary technology named by an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TechRef {
     /// Canonical lowercase name ("sap s/4hana", "postgresql", "1с:erp").
     pub name: String,
@@ -389,7 +401,7 @@ pub struct TechRef {
 }
 
 /// Which side of a change a technology is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TechRole {
     /// Replaced or left ("migrating from Oracle", «переход с 1С:УПП»).
@@ -410,7 +422,7 @@ pub struct AccountTag {
 }
 
 /// A sales account imported from the CRM.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(default)]
 pub struct Account {
     pub id: i64,
@@ -459,7 +471,7 @@ impl Account {
 }
 
 /// A detected event as stored, with the document it came from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: i64,
     /// The first report of the same real-world event (kind + company + time window); equal to
@@ -488,7 +500,7 @@ pub struct Event {
 }
 
 /// An event attached to an account.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AccountEvent {
     pub event: Event,
     pub account_id: i64,
@@ -504,7 +516,7 @@ pub struct AccountEvent {
 }
 
 /// Readiness band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Band {
     Hot,
@@ -524,7 +536,7 @@ impl Band {
 }
 
 /// One line of a readiness explanation: an attached event, or a CRM signal.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Contribution {
     /// The event; `None` for a CRM signal.
     pub event_id: Option<i64>,
@@ -564,7 +576,7 @@ fn epoch() -> DateTime<Utc> {
 }
 
 /// An account's readiness score with its explanation.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Readiness {
     pub account_id: i64,
     /// 0–100.

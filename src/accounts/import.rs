@@ -31,7 +31,7 @@ pub enum ImportError {
 }
 
 /// A rejected row and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct RowError {
     /// CSV: the 1-based line number in the file (the header is row 1). JSON: the 1-based record.
     pub row: usize,

@@ -65,7 +65,7 @@ pub enum AppError {
 }
 
 /// What an account import did.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     pub inserted: usize,
     pub updated: usize,
@@ -102,7 +102,7 @@ impl CrawlReport {
 }
 
 /// Everything about one account: for `accounts show`, the API and the account page.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub account: Account,
     pub readiness: Option<Readiness>,
@@ -117,7 +117,7 @@ pub struct AccountView {
 }
 
 /// A search hit with its event from the database.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct FoundEvent {
     #[serde(flatten)]
     pub event: Event,
@@ -126,7 +126,7 @@ pub struct FoundEvent {
 }
 
 /// A page of search hits, the total, and facet counts.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct EventSearch {
     pub total: usize,
     pub events: Vec<FoundEvent>,

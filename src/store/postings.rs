@@ -203,7 +203,7 @@ impl super::Store {
 }
 
 /// A technology an account uses, as its postings show.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Technographic {
     pub name: String,
     /// The source that showed it last.

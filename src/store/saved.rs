@@ -4,7 +4,7 @@ use super::{StoreError, q};
 use chrono::{DateTime, Utc};
 
 /// One saved search.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct SavedSearch {
     pub id: i64,
     pub name: String,

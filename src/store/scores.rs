@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 
 /// What an SDR said about an event on an account, or about the account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// The SDR acted on it.
@@ -41,7 +43,7 @@ impl std::str::FromStr for Verdict {
 }
 
 /// One stored feedback record.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Feedback {
     pub id: i64,
     pub account_id: i64,
@@ -53,7 +55,7 @@ pub struct Feedback {
 }
 
 /// One point of an account's score history.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ScorePoint {
     pub at: DateTime<Utc>,
     pub score: u8,

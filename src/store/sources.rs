@@ -18,7 +18,7 @@ pub struct RunOutcome {
 }
 
 /// A source's health as stored.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SourceHealth {
     pub name: String,
     pub kind: String,

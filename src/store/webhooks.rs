@@ -17,7 +17,7 @@ pub const EVENT_TYPES: &[&str] = &[
 ];
 
 /// A webhook subscription.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Subscription {
     pub id: i64,
     pub url: String,
@@ -59,7 +59,7 @@ impl std::fmt::Debug for Subscription {
 }
 
 /// What a new subscription is.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct NewSubscription {
     pub url: String,
     #[serde(default = "generic")]
@@ -194,7 +194,7 @@ pub struct Attempt {
 }
 
 /// One line of a subscription's delivery log.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeliveryLog {
     pub msg_id: String,
     pub event_type: String,

@@ -41,6 +41,10 @@ pub(crate) async fn authorise(app: &App, headers: &HeaderMap) -> Result<String, 
 
 /// `POST /api/accounts`: upserts accounts by CRM id with the CSV import's validation; answers
 /// the counts and every rejected record with its reason.
+#[utoipa::path(post, path = "/api/accounts", tag = "accounts", security(("token" = [])),
+    request_body(content = serde_json::Value, description = "Accounts as JSON: an array of records (generic layout, HubSpot/amoCRM/Bitrix24 field names, or HubSpot's `properties` shape); see docs/accounts.md"),
+    responses((status = 200, body = crate::app::ImportReport), (status = 422, body = crate::app::ImportReport, description = "No record was valid"),
+        (status = 400, description = "Not JSON of that shape"), (status = 401, description = "No or bad token, or a bad inbound signature")))]
 pub(crate) async fn push_accounts(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -92,6 +96,8 @@ pub(crate) async fn push_accounts(
 }
 
 /// `GET /api/webhooks`.
+#[utoipa::path(get, path = "/api/webhooks", tag = "webhooks", security(("token" = [])),
+    responses((status = 200, body = serde_json::Value, description = "Each subscription with its outbox counts"), (status = 401, description = "No or bad token")))]
 pub(crate) async fn list_webhooks(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -106,6 +112,8 @@ pub(crate) async fn list_webhooks(
 }
 
 /// `POST /api/webhooks`: the created subscription with its secret (shown this once).
+#[utoipa::path(post, path = "/api/webhooks", tag = "webhooks", security(("token" = [])), request_body = NewSubscription,
+    responses((status = 201, body = crate::deliver::manage::Created), (status = 400, description = "A bad URL, format or filter, named"), (status = 401, description = "No or bad token")))]
 pub(crate) async fn add_webhook(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -125,7 +133,7 @@ fn bad_request(e: crate::app::AppError) -> ApiError {
 }
 
 /// What `POST /api/webhooks/{id}/{action}` does.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 pub(crate) struct ActionBody {
     /// `rotate`: a given secret.
     pub secret: Option<String>,
@@ -134,6 +142,10 @@ pub(crate) struct ActionBody {
 }
 
 /// `POST /api/webhooks/{id}/pause|resume|rotate|redeliver`.
+#[utoipa::path(post, path = "/api/webhooks/{id}/{action}", tag = "webhooks", security(("token" = [])),
+    params(("id" = i64, Path, description = "Subscription id"), ("action" = String, Path, description = "pause, resume, rotate or redeliver")),
+    request_body(content = Option<ActionBody>, description = "rotate: a given secret; redeliver: one message id"),
+    responses((status = 200, body = serde_json::Value), (status = 401, description = "No or bad token"), (status = 404, description = "No such subscription or action")))]
 pub(crate) async fn webhook_action(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -179,6 +191,9 @@ pub(crate) async fn webhook_action(
 }
 
 /// `DELETE /api/webhooks/{id}`.
+#[utoipa::path(delete, path = "/api/webhooks/{id}", tag = "webhooks", security(("token" = [])),
+    params(("id" = i64, Path, description = "Subscription id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No or bad token"), (status = 404, description = "No such subscription")))]
 pub(crate) async fn delete_webhook(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -202,6 +217,9 @@ pub(crate) struct LogParams {
 }
 
 /// `GET /api/webhooks/{id}/deliveries`: the delivery log, newest first.
+#[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks", security(("token" = [])),
+    params(("id" = i64, Path, description = "Subscription id"), ("limit" = Option<i64>, Query, description = "Attempts (1–1000, default 100)")),
+    responses((status = 200, body = Vec<crate::store::webhooks::DeliveryLog>), (status = 401, description = "No or bad token"), (status = 404, description = "No such subscription")))]
 pub(crate) async fn deliveries(
     State(app): State<Arc<App>>,
     headers: HeaderMap,

@@ -1,20 +1,20 @@
 //! HTTP: server-rendered pages for SDRs and marketers and a JSON API, over the same [`App`].
 
+mod api;
 mod api_write;
+mod auth;
 pub mod csrf;
 pub(crate) mod feeds;
 mod forms;
+pub mod openapi;
 mod pages;
 pub mod params;
 
 use crate::app::App;
-use crate::model::{Account, Readiness};
-use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The router for an opened instance.
@@ -41,12 +41,21 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/search", get(pages::search::page))
         .route("/search.csv", get(pages::search::csv))
-        .route("/api/leads", get(api_leads))
-        .route("/api/events", get(api_events))
-        .route("/api/accounts/{id}", get(api_account))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/leads", get(api::leads))
+        .route("/api/events", get(api::events))
+        .route("/api/sources", get(api::sources))
+        .route("/api/feedback", axum::routing::post(api::feedback))
+        .route("/api/searches", get(api::searches).post(api::save_search))
+        .route(
+            "/api/searches/{id}",
+            axum::routing::delete(api::delete_search),
+        )
+        .route("/api/accounts/{id}", get(api::account))
+        .route("/api/accounts/{id}/explanation", get(api::explanation))
         .route(
             "/api/accounts",
-            axum::routing::post(api_write::push_accounts),
+            get(api::accounts).post(api_write::push_accounts),
         )
         .route(
             "/api/webhooks",
@@ -62,6 +71,12 @@ pub fn router(app: Arc<App>) -> Router {
             axum::routing::post(api_write::webhook_action),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", get(auth::logout))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            auth::require,
+        ))
         .with_state(app)
 }
 
@@ -105,48 +120,4 @@ impl From<crate::app::AppError> for ApiError {
         }
         ApiError(status, e.to_string())
     }
-}
-
-/// One account with its readiness, the explanation line by line, score history, events and
-/// feedback.
-async fn api_account(
-    State(app): State<Arc<App>>,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-) -> Result<Json<crate::app::AccountView>, ApiError> {
-    Ok(Json(app.account_view(id).await?))
-}
-
-/// Query string of the lead endpoints.
-#[derive(Debug, Deserialize)]
-pub struct LeadsParams {
-    pub limit: Option<i64>,
-}
-
-/// One lead in the API.
-#[derive(Debug, Serialize)]
-pub struct Lead {
-    pub account: Account,
-    pub readiness: Readiness,
-}
-
-async fn api_leads(
-    State(app): State<Arc<App>>,
-    Query(p): Query<LeadsParams>,
-) -> Result<Json<Vec<Lead>>, ApiError> {
-    let leads = app.leads(p.limit.unwrap_or(50).clamp(1, 1000)).await?;
-    Ok(Json(
-        leads
-            .into_iter()
-            .map(|(account, readiness)| Lead { account, readiness })
-            .collect(),
-    ))
-}
-
-async fn api_events(
-    State(app): State<Arc<App>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Json<crate::app::EventSearch>, ApiError> {
-    let q = params::search_query(&params::pairs(raw.as_deref()), 50)
-        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e.0))?;
-    Ok(Json(app.search_events(&q).await?))
 }

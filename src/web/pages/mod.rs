@@ -10,7 +10,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-pub(super) fn render(t: impl Template) -> Response {
+pub(in crate::web) fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -24,13 +24,13 @@ pub(super) fn render(t: impl Template) -> Response {
     }
 }
 
-pub(super) fn fail(e: impl std::fmt::Display) -> Response {
+pub(in crate::web) fn fail(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "page failed");
     (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e}")).into_response()
 }
 
 /// `response` with the CSRF cookie set when the browser had none.
-pub(super) fn with_cookie(
+pub(in crate::web) fn with_cookie(
     mut response: Response,
     cookie: Option<axum::http::HeaderValue>,
 ) -> Response {

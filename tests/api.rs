@@ -1,0 +1,347 @@
+//! The JSON API as documented: the OpenAPI document names every `/api` route the router serves
+//! and answers carry the fields it promises; writes need a token; with `api.require_token`
+//! pages and reads need one too (browsers sign in once), feeds keep their keys.
+
+mod common;
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// A served demo instance, its token, and its address.
+async fn serve(require_token: bool) -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let run = trigger_radar::demo::run_with(common::config(dir.path()), false)
+        .await
+        .unwrap();
+    run.app.close_indexer().unwrap();
+    let mut app = run.app;
+    let (_, token) = app.create_token("tests").await.unwrap();
+    app.config.api.require_token = require_token;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(trigger_radar::web::serve(
+        Arc::new(app),
+        listener,
+        std::future::pending(),
+    ));
+    (dir, format!("http://{addr}"), token)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The schema `s` stands for (following one `$ref`).
+fn resolve<'a>(doc: &'a Value, s: &'a Value) -> &'a Value {
+    match s["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap();
+            &doc["components"]["schemas"][name]
+        }
+        None => s,
+    }
+}
+
+/// Every property the schema requires is in `v` (objects; arrays: each item).
+fn conforms(doc: &Value, schema: &Value, v: &Value, at: &str) {
+    let schema = resolve(doc, schema);
+    if let Some(items) = schema.get("items") {
+        for (i, item) in v
+            .as_array()
+            .unwrap_or_else(|| panic!("{at}: not an array"))
+            .iter()
+            .enumerate()
+        {
+            conforms(doc, items, item, &format!("{at}[{i}]"));
+        }
+        return;
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            conforms(doc, s, v, at);
+        }
+    }
+    for r in schema["required"].as_array().into_iter().flatten() {
+        let name = r.as_str().unwrap();
+        assert!(
+            v.get(name).is_some(),
+            "{at}: `{name}` is documented as required but missing in {v}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_document_names_every_route_and_answers_conform() {
+    let (_dir, base, token) = serve(false).await;
+    let c = client();
+    let doc: Value = c
+        .get(format!("{base}/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+
+    // Every /api route in the router is documented, and nothing else is.
+    let router =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/mod.rs")).unwrap();
+    let served: BTreeSet<String> = router
+        .split(".route(")
+        .skip(1)
+        .filter_map(|r| {
+            r.trim_start()
+                .strip_prefix('"')?
+                .split('"')
+                .next()
+                .map(str::to_string)
+        })
+        .filter(|p| p.starts_with("/api/") && p != "/api/openapi.json")
+        .collect();
+    assert!(served.len() >= 12, "{served:?}");
+    assert_eq!(served, documented);
+
+    // Answers carry what the document promises.
+    let leads: Value = c
+        .get(format!("{base}/api/leads?limit=3"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = leads[0]["account"]["id"].as_i64().unwrap();
+    for path in [
+        "/api/leads".to_string(),
+        "/api/accounts".to_string(),
+        "/api/events".to_string(),
+        "/api/sources".to_string(),
+        "/api/searches".to_string(),
+        format!("/api/accounts/{id}"),
+        format!("/api/accounts/{id}/explanation"),
+    ] {
+        let key = if path.ends_with("/explanation") {
+            "/api/accounts/{id}/explanation".to_string()
+        } else if path.starts_with("/api/accounts/") {
+            "/api/accounts/{id}".to_string()
+        } else {
+            path.clone()
+        };
+        let schema =
+            &doc["paths"][&key]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        assert!(!schema.is_null(), "{key} documents its answer");
+        let v: Value = c
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        conforms(&doc, schema, &v, &path);
+    }
+    let page: Value = c
+        .get(format!("{base}/api/accounts?limit=10"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let next = page["next"].as_i64().unwrap();
+    let more: Value = c
+        .get(format!("{base}/api/accounts?limit=10&after={next}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        more["accounts"][0]["id"].as_i64().unwrap() > next,
+        "cursor pages"
+    );
+    let r = c
+        .get(format!("{base}/api/leads?limit=2&band=hot"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["x-total-count"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+
+    // Writes need the token.
+    let fb = serde_json::json!({"account": id, "verdict": "taken"});
+    let r = c
+        .post(format!("{base}/api/feedback"))
+        .json(&fb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .post(format!("{base}/api/feedback"))
+        .bearer_auth(&token)
+        .json(&fb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bad = serde_json::json!({"account": id, "event": 987654, "verdict": "not_relevant"});
+    let r = c
+        .post(format!("{base}/api/feedback"))
+        .bearer_auth(&token)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let s = serde_json::json!({"name": "Plants", "query": "q=plant&kind=new_facility"});
+    let r = c
+        .post(format!("{base}/api/searches"))
+        .bearer_auth(&token)
+        .json(&s)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let saved: Value = r.json().await.unwrap();
+    conforms(
+        &doc,
+        &doc["paths"]["/api/searches"]["post"]["responses"]["201"]["content"]["application/json"]["schema"],
+        &saved,
+        "saved",
+    );
+    let feed = c
+        .get(format!(
+            "{base}/feeds/searches/{}.atom",
+            saved["feed_key"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(feed.status(), 200);
+    let r = c
+        .delete(format!("{base}/api/searches/{}", saved["id"]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = c
+        .post(format!("{base}/api/searches"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "x", "query": "from=soon"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn with_require_token_pages_and_reads_need_a_token() {
+    let (_dir, base, token) = serve(true).await;
+    let c = client();
+    assert_eq!(
+        c.get(format!("{base}/api/leads"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let r = c
+        .get(format!("{base}/api/leads"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        c.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(format!("{base}/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A page sends the browser to sign in, and back.
+    let r = c
+        .get(format!("{base}/search?q=plant"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/login?next="), "{to}");
+    let r = c.get(format!("{base}{to}")).send().await.unwrap();
+    let csrf_cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = r.text().await.unwrap();
+    assert!(!html.contains(&token), "no secret in pages");
+    let csrf = {
+        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+        html[i..i + 32].to_string()
+    };
+    let login = |t: &str| {
+        trigger_radar::web::params::encode(&[
+            ("csrf".to_string(), csrf.clone()),
+            ("token".to_string(), t.to_string()),
+            ("next".to_string(), "/search?q=plant".to_string()),
+        ])
+    };
+    let wrong = c
+        .post(format!("{base}/login"))
+        .header("cookie", &csrf_cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(login("trr_wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let ok = c
+        .post(format!("{base}/login"))
+        .header("cookie", &csrf_cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(login(&token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/search?q=plant");
+    let session = ok.headers()["set-cookie"].to_str().unwrap();
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"));
+    let session = session.split(';').next().unwrap().to_string();
+    let page = c
+        .get(format!("{base}/search?q=plant"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("events found"));
+}
