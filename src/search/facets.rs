@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::StrColumn;
+use tantivy::columnar::{Cardinality, StrColumn};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 /// Counts of one facet's values, most frequent first.
@@ -21,10 +21,59 @@ pub struct FacetCollector {
     pub fields: Vec<&'static str>,
 }
 
-/// Per segment: each field's column and a counter per ordinal.
+/// Documents gathered before their facet values are read in one batch.
+const BLOCK: usize = 1024;
+
+/// Per segment: each field's column and a counter per ordinal. Matching documents are gathered
+/// and read in blocks: columns with at most one value per document (kind, status, language…)
+/// are decoded for the whole block at once, which is most of the cost on broad queries.
 pub struct SegmentFacets {
     columns: Vec<Option<StrColumn>>,
-    counts: Vec<Vec<u64>>,
+    /// Each column's cardinality: one value per document, at most one, or several.
+    cardinality: Vec<Cardinality>,
+    counts: Vec<Vec<u32>>,
+    docs: Vec<DocId>,
+    ords: Vec<u64>,
+    maybe: Vec<Option<u64>>,
+}
+
+impl SegmentFacets {
+    fn flush(&mut self) {
+        if self.docs.is_empty() {
+            return;
+        }
+        self.ords.resize(self.docs.len(), 0);
+        for ((col, counts), card) in self
+            .columns
+            .iter()
+            .zip(self.counts.iter_mut())
+            .zip(&self.cardinality)
+        {
+            let Some(col) = col else { continue };
+            let mut count = |o: u64| {
+                if let Some(c) = counts.get_mut(o as usize) {
+                    *c += 1;
+                }
+            };
+            match card {
+                Cardinality::Full => {
+                    col.ords().values.get_vals(&self.docs, &mut self.ords);
+                    self.ords.iter().for_each(|o| count(*o));
+                }
+                Cardinality::Optional => {
+                    self.maybe.resize(self.docs.len(), None);
+                    col.ords().first_vals(&self.docs, &mut self.maybe);
+                    self.maybe.iter().flatten().for_each(|o| count(*o));
+                }
+                Cardinality::Multivalued => {
+                    for d in &self.docs {
+                        col.term_ords(*d).for_each(&mut count);
+                    }
+                }
+            }
+        }
+        self.docs.clear();
+    }
 }
 
 impl Collector for FacetCollector {
@@ -38,13 +87,25 @@ impl Collector for FacetCollector {
     ) -> tantivy::Result<SegmentFacets> {
         let mut columns = Vec::with_capacity(self.fields.len());
         let mut counts = Vec::with_capacity(self.fields.len());
+        let mut cardinality = Vec::with_capacity(self.fields.len());
         for f in &self.fields {
             let col = reader.fast_fields().str(f)?;
             let n = col.as_ref().map_or(0, |c| c.num_terms());
+            cardinality.push(
+                col.as_ref()
+                    .map_or(Cardinality::Multivalued, |c| c.ords().get_cardinality()),
+            );
             columns.push(col);
-            counts.push(vec![0u64; n]);
+            counts.push(vec![0u32; n]);
         }
-        Ok(SegmentFacets { columns, counts })
+        Ok(SegmentFacets {
+            columns,
+            cardinality,
+            counts,
+            docs: Vec::with_capacity(if self.fields.is_empty() { 0 } else { BLOCK }),
+            ords: Vec::new(),
+            maybe: Vec::new(),
+        })
     }
 
     fn requires_scoring(&self) -> bool {
@@ -80,18 +141,17 @@ impl SegmentCollector for SegmentFacets {
     type Fruit = Vec<FacetCounts>;
 
     fn collect(&mut self, doc: DocId, _: Score) {
-        for (col, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
-            if let Some(col) = col {
-                for ord in col.term_ords(doc) {
-                    if let Some(c) = counts.get_mut(ord as usize) {
-                        *c += 1;
-                    }
-                }
-            }
+        if self.columns.is_empty() {
+            return;
+        }
+        self.docs.push(doc);
+        if self.docs.len() >= BLOCK {
+            self.flush();
         }
     }
 
-    fn harvest(self) -> Vec<FacetCounts> {
+    fn harvest(mut self) -> Vec<FacetCounts> {
+        self.flush();
         let mut out = Vec::with_capacity(self.columns.len());
         for (col, counts) in self.columns.into_iter().zip(self.counts) {
             let mut values = Vec::new();
@@ -99,7 +159,7 @@ impl SegmentCollector for SegmentFacets {
                 let mut s = String::new();
                 for (ord, n) in counts.into_iter().enumerate() {
                     if n > 0 && col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                        values.push((std::mem::take(&mut s), n));
+                        values.push((std::mem::take(&mut s), n as u64));
                     }
                 }
             }
