@@ -254,6 +254,23 @@ enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Page server time: an instance with N accounts, its news crawled and scored; p50/p99 of
+    /// each page and API answer over loopback HTTP.
+    Pages {
+        #[arg(long, default_value_t = 100_000)]
+        accounts: usize,
+        /// News items crawled for events.
+        #[arg(long, default_value_t = 20_000)]
+        items: usize,
+        /// Requests per page.
+        #[arg(long, default_value_t = 30)]
+        rounds: usize,
+        /// Work folder (default: a fresh temporary folder, removed afterwards).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Event search: N generated RU+EN events in tantivy and in SQLite FTS5, 50 queries with
     /// filters and facet counts, p50/p99 latency on both.
     Search {
@@ -745,6 +762,27 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::ingest(&dir, *items, *accounts, true).await?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", r.table());
+            }
+            Ok(())
+        }
+        Cmd::Bench {
+            cmd:
+                BenchCmd::Pages {
+                    accounts,
+                    items,
+                    rounds,
+                    dir,
+                    json,
+                },
+        } => {
+            let (_tmp, dir) = work_dir(dir.as_deref())?;
+            let r =
+                trigger_radar::bench::pages::run(&dir, *accounts, *items, (*rounds).max(1), !*json)
+                    .await?;
             if *json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -5,6 +5,7 @@
 
 pub mod deliver;
 pub mod matching;
+pub mod pages;
 pub mod poll;
 pub mod search;
 pub mod workers;
