@@ -5,6 +5,8 @@ use clap::Subcommand;
 use trigger_radar::App;
 use trigger_radar::store::webhooks::NewSubscription;
 
+// Parsed once per run: the size of the biggest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub enum WebhooksCmd {
     /// Subscribe an endpoint. The secret (whsec_…) is generated unless given, and printed once.
@@ -28,6 +30,10 @@ pub enum WebhooksCmd {
         /// Only accounts of this segment.
         #[arg(long)]
         segment: Option<String>,
+        /// Follow a saved search (its id on /searches): `search.matched` for each new event it
+        /// finds, and nothing else (generic format).
+        #[arg(long)]
+        saved_search: Option<i64>,
         /// A given secret (whsec_<base64>) instead of a generated one.
         #[arg(long)]
         secret: Option<String>,
@@ -97,6 +103,7 @@ pub async fn webhooks(app: &App, cmd: &WebhooksCmd) -> Result<()> {
             min_readiness,
             bands,
             segment,
+            saved_search,
             secret,
             event_name,
             token_env,
@@ -117,6 +124,7 @@ pub async fn webhooks(app: &App, cmd: &WebhooksCmd) -> Result<()> {
                     bands: bands.clone(),
                     min_readiness: *min_readiness,
                     segment: segment.clone(),
+                    saved_search: *saved_search,
                     options: Some(options.into()),
                     secret: secret.clone(),
                 })
@@ -148,8 +156,12 @@ pub async fn webhooks(app: &App, cmd: &WebhooksCmd) -> Result<()> {
                 } else {
                     "active".into()
                 };
+                let follows = s
+                    .saved_search
+                    .map(|id| format!("  saved search {id}"))
+                    .unwrap_or_default();
                 println!(
-                    "{:>4}  {:<9} {:<48} {}  pending {} delivered {} dead {}",
+                    "{:>4}  {:<9} {:<48} {}  pending {} delivered {} dead {}{follows}",
                     s.id, s.format, s.url, state, c.pending, c.delivered, c.dead
                 );
             }

@@ -232,6 +232,93 @@ async fn the_document_names_every_route_and_answers_conform() {
         .await
         .unwrap();
     assert_eq!(feed.status(), 200);
+    // A webhook can follow the saved search: through the API with a token…
+    let hook =
+        serde_json::json!({"url": "https://crm.example.com/plants", "saved_search": saved["id"]});
+    let r = c
+        .post(format!("{base}/api/webhooks"))
+        .json(&hook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = c
+        .post(format!("{base}/api/webhooks"))
+        .bearer_auth(&token)
+        .json(&hook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["saved_search"], saved["id"]);
+    // …and from the saved searches page, where the form needs a token too and shows the
+    // signing secret once.
+    let r = c.get(format!("{base}/searches")).send().await.unwrap();
+    let cookie = r
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = r.text().await.unwrap();
+    assert!(page.contains("https://crm.example.com/plants"), "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let form = |t: &str| {
+        trigger_radar::web::params::encode(&[
+            ("csrf".to_string(), csrf.clone()),
+            (
+                "url".to_string(),
+                "https://alerts.example.com/in".to_string(),
+            ),
+            ("token".to_string(), t.to_string()),
+        ])
+    };
+    let post = |body: String| {
+        c.post(format!("{base}/searches/{}/webhook", saved["id"]))
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let r = post(form("")).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("needs a valid API token"));
+    let r = post(form(&token)).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("signing secret, shown this once: whsec_"),
+        "{page}"
+    );
+    assert!(page.contains("https://alerts.example.com/in"));
+    assert!(!page.contains(&token), "the token is not echoed");
+    let hooks: Value = c
+        .get(format!("{base}/api/webhooks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let following = |h: &Value| {
+        h.as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["webhook"]["saved_search"] == saved["id"])
+            .count()
+    };
+    assert_eq!(following(&hooks), 2);
     let r = c
         .delete(format!("{base}/api/searches/{}", saved["id"]))
         .bearer_auth(&token)
@@ -239,6 +326,17 @@ async fn the_document_names_every_route_and_answers_conform() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
+    // Its webhooks go with it.
+    let hooks: Value = c
+        .get(format!("{base}/api/webhooks"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(following(&hooks), 0);
     let r = c
         .post(format!("{base}/api/searches"))
         .bearer_auth(&token)

@@ -153,6 +153,7 @@ async fn message(app: &App, crm: &str, n: usize) -> Message {
     let a = app.store.account_by_crm_id(crm).await.unwrap().unwrap();
     let account = app.store.message_account(a.id).await.unwrap().unwrap();
     Message {
+        saved_search: None,
         event_type: "trigger.detected",
         kind: Some(TriggerKind::Acquisition),
         data: json!({"account": account, "event": {"kind": "acquisition", "status": "announced",
@@ -820,4 +821,168 @@ async fn a_slow_endpoint_does_not_hold_up_the_others() {
     assert!(app.store.outbox_counts(slow_id).await.unwrap().delivered < 15);
     stop.send(true).unwrap();
     worker.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_saved_search_alerts_its_webhook_once_for_each_new_match() {
+    let (base, rx) = receiver().await;
+    let dir = tempfile::tempdir().unwrap();
+    let app = instance(dir.path()).await;
+    let src = dir.path().join("sources");
+    std::fs::write(
+        src.join("n.toml"),
+        "name = \"n\"\nkind = \"feed\"\nurl = \"n.xml\"\n",
+    )
+    .unwrap();
+    let feed = |items: &[(&str, &str)]| {
+        let mut x =
+            String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>");
+        for (slug, text) in items {
+            x.push_str(&format!(
+                "<item><title>{text}</title><link>https://news.test/{slug}</link><description>{text}</description>\
+                 <pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>"
+            ));
+        }
+        x + "</channel></rss>"
+    };
+    let history = (
+        "a",
+        "Brightwater Logistics Inc. agreed to acquire Ostmark Foods for $300 million.",
+    );
+    std::fs::write(src.join("n.xml"), feed(&[history])).unwrap();
+    app.crawl(None, false, false).await.unwrap();
+    app.catch_up_index().await.unwrap();
+
+    let saved = app
+        .store
+        .save_search("Acquisitions", "kind=acquisition", "k3y")
+        .await
+        .unwrap();
+    // What a saved search's webhook may and may not be.
+    let refused = |s: NewSubscription| {
+        let app = &app;
+        async move { app.add_webhook(s).await.unwrap_err().to_string() }
+    };
+    let url = format!("{base}/alerts");
+    let e = refused(NewSubscription {
+        url: url.clone(),
+        format: "generic".into(),
+        saved_search: Some(saved.id + 100),
+        ..NewSubscription::default()
+    })
+    .await;
+    assert!(e.contains("no saved search with id"), "{e}");
+    let e = refused(NewSubscription {
+        url: url.clone(),
+        format: "hubspot".into(),
+        saved_search: Some(saved.id),
+        ..NewSubscription::default()
+    })
+    .await;
+    assert!(e.contains("generic"), "{e}");
+    let e = refused(NewSubscription {
+        url: url.clone(),
+        format: "generic".into(),
+        event_types: vec!["search.matched".into()],
+        ..NewSubscription::default()
+    })
+    .await;
+    assert!(e.contains("saved search"), "{e}");
+
+    let created = app
+        .add_webhook(NewSubscription {
+            url: url.clone(),
+            format: "generic".into(),
+            saved_search: Some(saved.id),
+            ..NewSubscription::default()
+        })
+        .await
+        .unwrap();
+    let hook = created.subscription.id;
+    let (other, _) = add(&app, &format!("{base}/crm"), "generic").await;
+
+    std::fs::write(
+        src.join("n.xml"),
+        feed(&[
+            history,
+            (
+                "b",
+                "Kelvane Freight LLC opened a new distribution centre in Ohio.",
+            ),
+            (
+                "c",
+                "Ostmark Foods agreed to acquire Lindqvist Dairy for $40 million.",
+            ),
+            (
+                "d",
+                "Kelvane Freight LLC agreed to acquire Harbor Reefer Lines for $75 million.",
+            ),
+        ]),
+    )
+    .unwrap();
+    app.crawl(None, false, false).await.unwrap();
+    app.catch_up_index().await.unwrap();
+
+    let alerts = |msgs: Vec<trigger_radar::store::webhooks::OutboxRow>| -> Vec<Value> {
+        msgs.into_iter()
+            .filter(|m| m.event_type == "search.matched")
+            .map(|m| serde_json::from_str(&m.payload).unwrap())
+            .collect()
+    };
+    let sent = alerts(app.store.outbox(Some(hook)).await.unwrap());
+    let mut urls: Vec<&str> = sent
+        .iter()
+        .map(|m| m["data"]["event"]["url"].as_str().unwrap())
+        .collect();
+    urls.sort();
+    // The new acquisitions, not the new plant, not the history crawled before the search.
+    assert_eq!(
+        urls,
+        ["https://news.test/c", "https://news.test/d"],
+        "{sent:#?}"
+    );
+    assert_eq!(sent[0]["data"]["saved_search"]["id"], saved.id);
+    assert_eq!(sent[0]["data"]["saved_search"]["name"], "Acquisitions");
+    assert!(
+        sent[0]["data"]["saved_search"]["feed"]
+            .as_str()
+            .unwrap()
+            .ends_with("/feeds/searches/k3y.atom")
+    );
+    let d_alert = sent
+        .iter()
+        .find(|m| m["data"]["event"]["url"] == "https://news.test/d")
+        .unwrap();
+    assert_eq!(
+        d_alert["data"]["accounts"][0]["name"],
+        "Kelvane Freight LLC"
+    );
+    // Only the search's own subscription gets its matches; it gets nothing else.
+    let outbox = app.store.outbox(Some(hook)).await.unwrap();
+    assert!(outbox.iter().all(|m| m.event_type == "search.matched"));
+    assert!(alerts(app.store.outbox(Some(other)).await.unwrap()).is_empty());
+
+    // The same events are not sent twice: not on the next pass, nor when re-stored.
+    app.catch_up_index().await.unwrap();
+    app.crawl(None, false, false).await.unwrap();
+    app.catch_up_index().await.unwrap();
+    assert_eq!(alerts(app.store.outbox(Some(hook)).await.unwrap()).len(), 2);
+
+    let (_, clock) = test_clock();
+    let d = deliverer(&app, clock);
+    while d.deliver_due(100).await.unwrap().attempted > 0 {}
+    let got: Vec<Got> = rx
+        .got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|g| g.path == "/alerts")
+        .cloned()
+        .collect();
+    assert_eq!(got.len(), 2);
+    assert!(
+        got.iter()
+            .all(|g| verifies(&created.secret, g, g.ts.parse().unwrap()))
+    );
+    app.close_indexer().unwrap();
 }

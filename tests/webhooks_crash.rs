@@ -108,6 +108,7 @@ async fn a_killed_server_loses_no_delivery() {
                 .unwrap();
             let account = app.store.message_account(a.id).await.unwrap().unwrap();
             msgs.push(Message {
+                saved_search: None,
                 event_type: "trigger.detected",
                 kind: Some(TriggerKind::Funding),
                 data: serde_json::json!({"account": account, "event": {"n": n}}),

@@ -245,6 +245,7 @@ async fn three_delivery_workers_send_each_message_once() {
             .unwrap();
         let account = first.store.message_account(a.id).await.unwrap().unwrap();
         msgs.push(Message {
+            saved_search: None,
             event_type: "trigger.detected",
             kind: Some(TriggerKind::Funding),
             data: serde_json::json!({"account": account, "event": {"n": n}}),

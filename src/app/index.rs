@@ -65,10 +65,18 @@ impl App {
                 break;
             }
         }
+        let cursor = t.cursor();
         if commit {
             indexer.commit()?;
         }
         drop(tail);
+        if commit {
+            // The committed index now holds every change up to the cursor: what saved searches
+            // look for among them. A failure here must not stop the index from following.
+            if let Err(e) = self.alert_saved_searches(cursor).await {
+                tracing::error!(error = %e, "sending saved-search alerts failed");
+            }
+        }
         self.prune_changes().await?;
         if total.changes > 0 {
             tracing::debug!(

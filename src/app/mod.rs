@@ -53,6 +53,8 @@ pub enum AppError {
         "event {event} is not attached to account {account} (see `trigger-radar accounts show {account}`)"
     )]
     NotAttached { event: i64, account: i64 },
+    #[error("saved search {id}: {message} (edit or delete it at /searches)")]
+    SavedSearch { id: i64, message: String },
     #[error("bench: {0}")]
     Bench(String),
     #[error("the web server stopped: {0}")]

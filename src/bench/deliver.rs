@@ -59,6 +59,7 @@ fn account(i: usize) -> MessageAccount {
 fn message(i: usize, accounts: usize) -> Message {
     let a = account(i % accounts);
     Message {
+        saved_search: None,
         event_type: "trigger.detected",
         kind: Some(crate::model::TriggerKind::Funding),
         data: serde_json::json!({"account": a, "event": {"kind": "funding", "n": i,

@@ -41,6 +41,7 @@ pub fn trigger_detected(
         },
     });
     Message {
+        saved_search: None,
         event_type: "trigger.detected",
         account,
         kind: Some(hit.kind),
@@ -62,6 +63,7 @@ pub fn readiness_changed(
         "explanation": crate::score::explain(new),
     });
     Message {
+        saved_search: None,
         event_type: "account.readiness_changed",
         account,
         kind: None,
@@ -85,6 +87,7 @@ pub fn enriched(
         "identifiers": ids,
     });
     Message {
+        saved_search: None,
         event_type: "account.enriched",
         account,
         kind: None,

@@ -53,6 +53,42 @@ impl App {
                 return Err(bad(format!("unknown band `{b}` (use hot, warm, cold)")));
             }
         }
+        match s.saved_search {
+            Some(id) => {
+                if self.store.saved_search(id).await?.is_none() {
+                    return Err(bad(format!(
+                        "no saved search with id {id} (see /searches or GET /api/searches)"
+                    )));
+                }
+                if s.format != "generic" {
+                    return Err(bad(format!(
+                        "a saved search's alerts are generic events; `{}` takes accounts' triggers only",
+                        s.format
+                    )));
+                }
+                if s.event_types.iter().any(|t| t != "search.matched")
+                    || !s.kinds.is_empty()
+                    || !s.bands.is_empty()
+                    || s.min_readiness.is_some()
+                    || s.segment.is_some()
+                {
+                    return Err(bad(
+                        "a saved search's webhook gets its matches (`search.matched`) only; \
+                         put kinds and other filters in the search itself"
+                            .into(),
+                    ));
+                }
+                self.store.start_search_alerts(id).await?;
+            }
+            None if s.event_types.iter().any(|t| t == "search.matched") => {
+                return Err(bad(
+                    "`search.matched` comes from a saved search: name it (--saved-search ID, or \
+                     `saved_search` in the API)"
+                        .into(),
+                ));
+            }
+            None => {}
+        }
         let secret = match &s.secret {
             Some(given) => {
                 sign::key_bytes(given).map_err(|e| bad(e.to_string()))?;

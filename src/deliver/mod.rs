@@ -6,6 +6,7 @@
 //! `webhooks redeliver`.
 
 pub mod adapters;
+mod alerts;
 pub mod events;
 pub mod manage;
 pub mod sign;

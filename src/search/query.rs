@@ -6,7 +6,9 @@ use super::{SearchError, fold_yo};
 use crate::model::TriggerKind;
 use chrono::NaiveDate;
 use std::ops::Bound;
-use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{Index, Term};
 
@@ -40,6 +42,9 @@ pub struct Filters {
     pub from: Option<NaiveDate>,
     /// Published on or before this day (UTC).
     pub to: Option<NaiveDate>,
+    /// Only these events (a saved search's alerts look at the newly indexed ones).
+    #[serde(skip)]
+    pub events: Vec<i64>,
 }
 
 impl Filters {
@@ -123,6 +128,13 @@ pub(super) fn build(index: &Index, f: &Fields, q: &SearchQuery) -> Result<Built,
             })
             .collect();
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(terms))));
+    }
+    if !fl.events.is_empty() {
+        let terms = fl
+            .events
+            .iter()
+            .map(|e| Term::from_field_u64(f.event_id, *e as u64));
+        clauses.push((Occur::Must, Box::new(TermSetQuery::new(terms))));
     }
     if fl.from.is_some() || fl.to.is_some() {
         let day = |d: NaiveDate| {

@@ -24,12 +24,13 @@ pub const TABLES: &[(&str, Option<&str>)] = &[
     ("postings", Some("id")),
     ("account_technologies", None),
     ("document_sources", None),
+    ("saved_searches", Some("id")),
+    ("search_alerts", None),
     ("webhooks", Some("id")),
     ("outbox", Some("id")),
     ("deliveries", Some("id")),
     ("api_tokens", Some("id")),
     ("index_changes", Some("seq")),
-    ("saved_searches", Some("id")),
 ];
 
 /// A column's kind, from its declared type (the same on both engines by design).

@@ -14,6 +14,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "trigger.detected",
     "account.readiness_changed",
     "account.enriched",
+    "search.matched",
 ];
 
 /// A webhook subscription.
@@ -31,6 +32,10 @@ pub struct Subscription {
     pub bands: Vec<String>,
     pub min_readiness: Option<i64>,
     pub segment: Option<String>,
+    /// A saved search this subscription follows: it receives `search.matched` for each new
+    /// event the search finds, and nothing else.
+    #[serde(default)]
+    pub saved_search: Option<i64>,
     /// Adapter options: `event_name` (HubSpot), `token_env` (the environment variable holding
     /// the CRM's API token).
     pub options: serde_json::Value,
@@ -74,6 +79,9 @@ pub struct NewSubscription {
     pub min_readiness: Option<i64>,
     #[serde(default)]
     pub segment: Option<String>,
+    /// Follow this saved search (`search.matched` messages; generic format).
+    #[serde(default)]
+    pub saved_search: Option<i64>,
     #[serde(default)]
     pub options: Option<serde_json::Value>,
     /// A given secret; one is generated when absent.
@@ -86,7 +94,7 @@ fn generic() -> String {
 }
 
 /// The account a message is about, as the subscriptions' filters see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct MessageAccount {
     pub id: i64,
     pub crm_id: String,
@@ -107,6 +115,18 @@ pub struct Message {
     pub account: MessageAccount,
     pub kind: Option<TriggerKind>,
     pub data: serde_json::Value,
+    /// `search.matched`: the saved search that found the event.
+    pub saved_search: Option<i64>,
+}
+
+impl Message {
+    /// Messages with one key are delivered in order: an account's, or a saved search's.
+    fn order_key(&self) -> String {
+        match self.saved_search {
+            Some(s) => format!("search:{s}"),
+            None => format!("account:{}", self.account.id),
+        }
+    }
 }
 
 impl Subscription {
@@ -114,6 +134,10 @@ impl Subscription {
     pub fn wants(&self, m: &Message) -> bool {
         if self.paused || self.disabled_at.is_some() {
             return false;
+        }
+        // A saved search's subscription gets its matches only; its matches go nowhere else.
+        if self.saved_search.is_some() || m.saved_search.is_some() {
+            return self.saved_search == m.saved_search && m.event_type == "search.matched";
         }
         if !self.event_types.is_empty() && !self.event_types.iter().any(|t| t == m.event_type) {
             return false;
@@ -234,6 +258,7 @@ fn subscription_from_row(r: &sqlx::any::AnyRow) -> Result<Subscription, StoreErr
         bands: list("bands")?,
         min_readiness: r.get("min_readiness"),
         segment: r.get("segment"),
+        saved_search: r.get("saved_search"),
         options: serde_json::from_str(r.get::<&str, _>("options")).map_err(|e| {
             StoreError::Corrupt {
                 what: "webhook options",
@@ -346,7 +371,7 @@ pub(crate) async fn enqueue(
         .bind(&msg_id)
         .bind(s.id)
         .bind(m.event_type)
-        .bind(format!("account:{}", m.account.id))
+        .bind(m.order_key())
         .bind(payload.to_string())
         .bind(now_ms)
         .execute(&mut **tx)
@@ -365,8 +390,8 @@ impl super::Store {
         secret: &str,
     ) -> Result<Subscription, StoreError> {
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO webhooks (url, format, event_types, kinds, bands, min_readiness, segment, options, secret, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            "INSERT INTO webhooks (url, format, event_types, kinds, bands, min_readiness, segment, options, secret, created_at, saved_search) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(&s.url)
         .bind(&s.format)
@@ -383,6 +408,7 @@ impl super::Store {
         )
         .bind(secret)
         .bind(Utc::now().timestamp())
+        .bind(s.saved_search)
         .fetch_one(&self.pool)
         .await
         .map_err(q("adding a webhook"))?;

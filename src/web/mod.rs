@@ -34,6 +34,10 @@ pub fn router(app: Arc<App>) -> Router {
             "/searches/{id}/delete",
             axum::routing::post(pages::saved::delete),
         )
+        .route(
+            "/searches/{id}/webhook",
+            axum::routing::post(pages::saved::add_webhook),
+        )
         .route("/sources", get(pages::sources::page))
         .route(
             "/sources/{name}/run",

@@ -123,6 +123,7 @@ pub fn search_query(
             accounts,
             from: date(pairs, "from")?,
             to: date(pairs, "to")?,
+            events: Vec::new(),
         },
         limit,
         offset,

@@ -17,6 +17,8 @@ struct SavedView {
     query: String,
     feed: String,
     created: String,
+    /// Webhooks following it: id and URL.
+    webhooks: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -24,6 +26,9 @@ struct SavedView {
 struct SearchesPage {
     searches: Vec<SavedView>,
     csrf: String,
+    /// What the last action did (a new webhook's secret, shown this once).
+    notice: Option<String>,
+    error: Option<String>,
 }
 
 /// A random key for a feed's address (it is the feed's only credential).
@@ -35,29 +40,116 @@ pub fn feed_key() -> Result<String, String> {
 
 /// `GET /searches`
 pub(in crate::web) async fn page(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    show(&app, &headers, None, None, StatusCode::OK).await
+}
+
+/// The page, with what the last action did.
+async fn show(
+    app: &App,
+    headers: &HeaderMap,
+    notice: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
     let saved = match app.store.saved_searches().await {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let base = base_url(&app, &headers);
-    let (token, cookie) = csrf::token(&headers);
+    let hooks = match app.store.webhooks().await {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
+    let base = base_url(app, headers);
+    let (token, cookie) = csrf::token(headers);
     let searches = saved
         .into_iter()
         .map(|s| SavedView {
             feed: format!("{base}/feeds/searches/{}.atom", s.feed_key),
             created: s.created_at.format("%Y-%m-%d").to_string(),
+            webhooks: hooks
+                .iter()
+                .filter(|h| h.saved_search == Some(s.id))
+                .map(|h| (h.id, h.url.clone()))
+                .collect(),
             id: s.id,
             name: s.name,
             query: s.query,
         })
         .collect();
-    with_cookie(
+    let mut r = with_cookie(
         render(SearchesPage {
             searches,
             csrf: token,
+            notice,
+            error,
         }),
         cookie,
-    )
+    );
+    *r.status_mut() = status;
+    r
+}
+
+/// The "alert a webhook" form: the endpoint, and an API token unless signed in.
+#[derive(Debug, serde::Deserialize)]
+pub struct WebhookForm {
+    pub csrf: String,
+    pub url: String,
+    #[serde(default)]
+    pub token: String,
+}
+
+/// `POST /searches/{id}/webhook`: a webhook that receives `search.matched` for each new event
+/// the search finds. Adding one is a write, so it needs an API token (given, or this browser's
+/// session); the signing secret is shown this once.
+pub(in crate::web) async fn add_webhook(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<WebhookForm>,
+) -> Response {
+    if let Err(m) = csrf::check(&headers, &f.csrf) {
+        return (StatusCode::FORBIDDEN, m).into_response();
+    }
+    let token = Some(f.token.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .or_else(|| csrf::cookie(&headers, crate::web::auth::SESSION));
+    let allowed = match token {
+        Some(t) => match app.check_token(&t).await {
+            Ok(name) => name.is_some(),
+            Err(e) => return fail(e),
+        },
+        None => false,
+    };
+    if !allowed {
+        let m = "Adding a webhook needs a valid API token (create one with `trigger-radar tokens create NAME`).";
+        return show(
+            &app,
+            &headers,
+            None,
+            Some(m.into()),
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+    }
+    let new = crate::store::webhooks::NewSubscription {
+        url: f.url.trim().to_string(),
+        format: "generic".into(),
+        saved_search: Some(id),
+        ..Default::default()
+    };
+    match app.add_webhook(new).await {
+        Ok(c) => {
+            let m = format!(
+                "Webhook {} added for {}. Its signing secret, shown this once: {}",
+                c.subscription.id, c.subscription.url, c.secret
+            );
+            show(&app, &headers, Some(m), None, StatusCode::OK).await
+        }
+        Err(crate::app::AppError::Webhook(m)) => {
+            show(&app, &headers, None, Some(m), StatusCode::BAD_REQUEST).await
+        }
+        Err(e) => fail(e),
+    }
 }
 
 /// The "save this search" form.
