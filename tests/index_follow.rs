@@ -244,3 +244,50 @@ async fn a_change_committed_late_is_not_lost() {
     assert!(web.index.cursor().unwrap().unwrap() > held);
     web.close_indexer().unwrap();
 }
+
+#[tokio::test]
+async fn a_reimported_accounts_new_firmographics_reach_its_indexed_events() {
+    let site = Site::new();
+    let app = App::open(site.config("index")).await.unwrap();
+    let csv = site.dir.path().join("accounts.csv");
+    let import = |industry: &str, segment: &str| {
+        std::fs::write(
+            &csv,
+            format!(
+                "crm_id,name,domain,industry,segment\n77,Kelvane Ltd,kelvane.test,{industry},{segment}\n"
+            ),
+        )
+        .unwrap();
+    };
+    import("Logistics", "smb");
+    app.import_accounts(&csv).await.unwrap();
+    site.write_feed(&[("a", "Kelvane Ltd opened a new factory in Ohio.")]);
+    app.crawl(None, false, false).await.unwrap();
+    app.catch_up_index().await.unwrap();
+    let by = |industry: &str, segment: &str| {
+        let app = &app;
+        let q = SearchQuery {
+            limit: 10,
+            filters: trigger_radar::search::Filters {
+                industries: vec![industry.to_string()],
+                segments: vec![segment.to_string()],
+                ..Default::default()
+            },
+            ..SearchQuery::default()
+        };
+        async move { app.search(&q).await.unwrap().0 }
+    };
+    assert_eq!(by("Logistics", "smb").await, 1);
+
+    // The CRM moves the account to another industry and segment.
+    import("Manufacturing", "enterprise");
+    app.import_accounts(&csv).await.unwrap();
+    app.catch_up_index().await.unwrap();
+    assert_eq!(by("Manufacturing", "enterprise").await, 1);
+    assert_eq!(by("Logistics", "smb").await, 0);
+
+    // A re-import that changes nothing the index keeps logs nothing.
+    app.import_accounts(&csv).await.unwrap();
+    assert_eq!(app.catch_up_index().await.unwrap().unwrap().changes, 0);
+    app.close_indexer().unwrap();
+}

@@ -113,16 +113,22 @@ impl super::Store {
             } else {
                 a
             };
-            type Ids = (
+            type Before = (
                 i64,
                 Option<String>,
                 Option<String>,
                 Option<String>,
                 Option<String>,
                 Option<String>,
+                // What the search index keeps of the account with each of its events.
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
             );
-            let before: Option<Ids> = sqlx::query_as(
-                "SELECT id, inn, ogrn, cik, ticker, domain FROM accounts WHERE crm_id = $1",
+            let before: Option<Before> = sqlx::query_as(
+                "SELECT id, inn, ogrn, cik, ticker, domain, name, industry, region, segment \
+                 FROM accounts WHERE crm_id = $1",
             )
             .bind(&a.crm_id)
             .fetch_optional(&mut *tx)
@@ -158,8 +164,31 @@ impl super::Store {
                 .execute(&mut *tx)
                 .await
                 .map_err(q("saving an account"))?;
-            if let Some((id, inn, ogrn, cik, ticker, domain)) = &before {
+            if let Some((id, inn, ogrn, cik, ticker, domain, name, industry, region, segment)) =
+                &before
+            {
                 count.updated += 1;
+                // A new name, industry, region or segment: its events are indexed again so that
+                // search filters and facet counts follow the CRM.
+                {
+                    let keeps =
+                        |new: &Option<String>, old: &Option<String>| new.is_none() || new == old;
+                    if a.name != *name
+                        || !keeps(&a.industry, industry)
+                        || !keeps(&a.region, region)
+                        || !keeps(&a.segment, segment)
+                    {
+                        sqlx::query(
+                            "INSERT INTO index_changes (event_id, at) \
+                             SELECT event_id, $1 FROM event_accounts WHERE account_id = $2",
+                        )
+                        .bind(now)
+                        .bind(*id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(q("logging index changes for an updated account"))?;
+                    }
+                }
                 // Identifiers the account did not have: `account.enriched` for webhooks.
                 let learned: Vec<(&str, String)> = [
                     ("inn", inn, &a.inn),
