@@ -256,7 +256,8 @@ pub struct ScoreConfig {
     pub colours: BandColours,
     /// `serve` ages every score (decay, CRM dates coming into range) this often.
     pub decay_every_minutes: u64,
-    /// Compute ages against this instant instead of now (RFC 3339); the demo sets it to its data's date.
+    /// Compute ages against this instant instead of now (RFC 3339), counting only events published
+    /// by then; the demo sets it to its data's dates.
     pub as_of: Option<String>,
 }
 

@@ -51,6 +51,21 @@ pub fn materialise(data_dir: &Path) -> std::io::Result<PathBuf> {
 }
 
 use crate::app::{App, AppError, CrawlReport, ImportReport};
+use chrono::{DateTime, Utc};
+
+/// Weeks of score history the demo replays.
+const HISTORY_WEEKS: i64 = 6;
+
+/// The publication time of the newest article in the demo's feeds.
+fn newest_article() -> Option<DateTime<Utc>> {
+    FILES
+        .iter()
+        .filter(|(name, _)| name.ends_with(".xml"))
+        .filter_map(|(_, bytes)| feed_rs::parser::parse(*bytes).ok())
+        .flat_map(|f| f.entries)
+        .filter_map(|e| e.published.or(e.updated))
+        .max()
+}
 use crate::config::Config;
 use crate::model::{Account, Readiness};
 
@@ -78,9 +93,21 @@ pub async fn run_with(mut cfg: Config, progress: bool) -> Result<DemoRun, AppErr
     })?;
     cfg.sources_dirs = vec![dir.clone()];
     let mut app = App::open(cfg).await?;
+    // The demo lives on the clock of its news: it is crawled as of some weeks before its newest
+    // article and scored week by week up to it, so each account's score history shows how its
+    // readiness built up, and ends at the score the leads page shows.
+    let newest = newest_article();
+    let start = newest.map(|n| n - chrono::Duration::weeks(HISTORY_WEEKS));
+    app.config.score.as_of = start.map(|s| s.to_rfc3339());
     let import = app.import_accounts(&dir.join("accounts.csv")).await?;
     let crawl = app.crawl(None, false, progress).await?;
-    if let Some(newest) = app.store.newest_document_at().await? {
+    if let Some(mut at) = start {
+        for _ in 0..HISTORY_WEEKS {
+            at += chrono::Duration::weeks(1);
+            app.config.score.as_of = Some(at.to_rfc3339());
+            app.rescore().await?;
+        }
+    } else if let Some(newest) = app.store.newest_document_at().await? {
         app.config.score.as_of = Some(newest.to_rfc3339());
         app.rescore().await?;
     }

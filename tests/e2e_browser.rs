@@ -217,6 +217,15 @@ impl Driver {
     }
 
     /// Waits until `check` (a JS expression) is true after a navigation.
+    /// Clicks something that loads a new page, and waits until the new page is there.
+    async fn click_and_load(&self, element: &str) {
+        self.script("window.__before_click = true; return null;")
+            .await;
+        self.click(element).await;
+        self.until("!window.__before_click && document.readyState === 'complete'")
+            .await;
+    }
+
     async fn until(&self, check: &str) {
         let start = Instant::now();
         while self.script(&format!("return !!({check});")).await != json!(true) {
@@ -310,7 +319,8 @@ async fn an_sdr_and_a_marketer_in_a_real_browser() {
         let Some(b) = d.all(&button).await.into_iter().next() else {
             break;
         };
-        d.click(&b).await;
+        // The form posts and the page reloads: read the new page, not the old one's leads.
+        d.click_and_load(&b).await;
         d.wait(".lead").await;
         after = d.ranking().await;
         if after.first() != Some(&top) {
@@ -328,7 +338,7 @@ async fn an_sdr_and_a_marketer_in_a_real_browser() {
     d.goto(&format!("{site}/search")).await;
     let q = d.wait("input[name=q]").await;
     d.type_into(&q, "заводами").await;
-    d.click(&d.wait("button[type=submit]").await).await;
+    d.click_and_load(&d.wait("button[type=submit]").await).await;
     let total = d.wait("#total").await;
     let n: usize = d.text(&total).await.parse().unwrap();
     assert!(n >= 1, "found {n}");
@@ -338,7 +348,7 @@ async fn an_sdr_and_a_marketer_in_a_real_browser() {
 
     // An account with its score chart.
     d.goto(&format!("{site}/")).await;
-    d.click(&d.wait(".lead a.account").await).await;
+    d.click_and_load(&d.wait(".lead a.account").await).await;
     d.wait("svg#score-chart").await;
     let points = d.all("svg#score-chart circle.point").await;
     assert!(!points.is_empty(), "the chart draws the score history");

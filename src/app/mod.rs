@@ -609,7 +609,13 @@ impl App {
         let now = self.score_now();
         let mut by_account: std::collections::HashMap<i64, Vec<&crate::model::AccountEvent>> =
             std::collections::HashMap::new();
-        for e in &events {
+        // A score as of a past date knows nothing published after it (the demo replays its
+        // history this way); with the wall clock, a feed's clock skew must not hide news.
+        let as_of = self.config.score.as_of.is_some();
+        for e in events
+            .iter()
+            .filter(|e| !as_of || e.event.published_at <= now)
+        {
             by_account.entry(e.account_id).or_default().push(e);
         }
         let scores: Vec<Readiness> = page

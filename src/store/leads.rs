@@ -32,7 +32,7 @@ pub struct LeadPage {
 pub type Choices = Vec<(String, i64)>;
 
 impl super::Store {
-    /// Scored accounts matching `f`, by readiness (ties by id), `limit` from `offset`.
+    /// Leads (accounts with a score above 0) matching `f`, by readiness (ties by id), `limit` from `offset`.
     pub async fn leads_page(
         &self,
         f: &LeadFilter,
@@ -75,7 +75,7 @@ impl super::Store {
         Ok(LeadPage { total, leads })
     }
 
-    /// The values scored accounts have in `column` (segment, owner, industry, region, band),
+    /// The values leads (accounts with a score above 0) have in `column` (segment, owner, industry, region, band),
     /// with how many accounts have each, most first.
     pub async fn lead_choices(&self, column: &str) -> Result<Choices, StoreError> {
         let col = match column {
@@ -88,7 +88,7 @@ impl super::Store {
         };
         let sql = format!(
             "SELECT {col}, COUNT(*) FROM readiness r JOIN accounts a ON a.id = r.account_id \
-             WHERE {col} IS NOT NULL AND {col} <> '' GROUP BY {col} ORDER BY COUNT(*) DESC, {col} LIMIT 200"
+             WHERE r.score > 0 AND {col} IS NOT NULL AND {col} <> '' GROUP BY {col} ORDER BY COUNT(*) DESC, {col} LIMIT 200"
         );
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .fetch_all(&self.pool)
@@ -98,6 +98,9 @@ impl super::Store {
 }
 
 fn where_clause(s: &mut Sql, f: &LeadFilter) {
+    // An account with nothing to say for it is not a lead; with 100k accounts and a few hundred
+    // scored, the score index then leaves the rest unread.
+    s.push(" AND r.score > 0");
     for (col, values) in [
         ("r.band", &f.bands),
         ("a.segment", &f.segments),
