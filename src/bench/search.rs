@@ -24,6 +24,8 @@ pub struct SearchReport {
     pub fts_build: Duration,
     pub index_mb: f64,
     pub fts_mb: f64,
+    /// Events per index segment when the queries ran.
+    pub segments: Vec<u32>,
     pub tantivy_p50_ms: f64,
     pub tantivy_p99_ms: f64,
     pub fts_p50_ms: f64,
@@ -70,6 +72,7 @@ impl SearchReport {
             self.fts_p50_ms / self.tantivy_p50_ms.max(1e-9),
             self.fts_p99_ms / self.tantivy_p99_ms.max(1e-9)
         );
+        let _ = writeln!(s, "tantivy segments (events each): {:?}", self.segments);
         for (q, ms) in &self.slow {
             let _ = writeln!(s, "  over 10 ms on tantivy: {q} ({ms:.1} ms)");
         }
@@ -715,6 +718,7 @@ pub async fn run(
             .sum(),
         tantivy_p50_ms: percentile(&t_times, 0.5),
         tantivy_p99_ms: percentile(&t_times, 0.99),
+        segments: index.segment_sizes(),
         fts_p50_ms: percentile(&f_times, 0.5),
         fts_p99_ms: percentile(&f_times, 0.99),
         slow,

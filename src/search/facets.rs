@@ -35,6 +35,8 @@ pub struct SegmentFacets {
     docs: Vec<DocId>,
     ords: Vec<u64>,
     maybe: Vec<Option<u64>>,
+    rows: Vec<u32>,
+    row_docs: Vec<DocId>,
 }
 
 impl SegmentFacets {
@@ -42,7 +44,6 @@ impl SegmentFacets {
         if self.docs.is_empty() {
             return;
         }
-        self.ords.resize(self.docs.len(), 0);
         for ((col, counts), card) in self
             .columns
             .iter()
@@ -57,6 +58,7 @@ impl SegmentFacets {
             };
             match card {
                 Cardinality::Full => {
+                    self.ords.resize(self.docs.len(), 0);
                     col.ords().values.get_vals(&self.docs, &mut self.ords);
                     self.ords.iter().for_each(|o| count(*o));
                 }
@@ -66,9 +68,16 @@ impl SegmentFacets {
                     self.maybe.iter().flatten().for_each(|o| count(*o));
                 }
                 Cardinality::Multivalued => {
-                    for d in &self.docs {
-                        col.term_ords(*d).for_each(&mut count);
-                    }
+                    // Events attached to several accounts: rows of the whole block at once,
+                    // then their values in one batch (each event's values are distinct).
+                    self.rows.clear();
+                    self.row_docs.clear();
+                    let ords = col.ords();
+                    ords.index
+                        .docids_to_rowids(&self.docs, &mut self.row_docs, &mut self.rows);
+                    self.ords.resize(self.rows.len(), 0);
+                    ords.values.get_vals(&self.rows, &mut self.ords);
+                    self.ords.iter().for_each(|o| count(*o));
                 }
             }
         }
@@ -105,6 +114,8 @@ impl Collector for FacetCollector {
             docs: Vec::with_capacity(if self.fields.is_empty() { 0 } else { BLOCK }),
             ords: Vec::new(),
             maybe: Vec::new(),
+            rows: Vec::new(),
+            row_docs: Vec::new(),
         })
     }
 
@@ -147,6 +158,18 @@ impl SegmentCollector for SegmentFacets {
         self.docs.push(doc);
         if self.docs.len() >= BLOCK {
             self.flush();
+        }
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        if self.columns.is_empty() {
+            return;
+        }
+        for chunk in docs.chunks(BLOCK) {
+            self.docs.extend_from_slice(chunk);
+            if self.docs.len() >= BLOCK {
+                self.flush();
+            }
         }
     }
 

@@ -151,6 +151,16 @@ impl SearchIndex {
     }
 
     /// Runs a query: one pass collects the count, the page of hits and the facet counts.
+    /// Documents per segment of the searched index (benches print its shape).
+    pub fn segment_sizes(&self) -> Vec<u32> {
+        self.reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| r.num_docs())
+            .collect()
+    }
+
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
         let f = &self.fields;
         let searcher = self.reader.searcher();

@@ -238,4 +238,9 @@ fn run(idx: SearchIndex, mut writer: IndexWriter, rx: mpsc::Receiver<Cmd>, commi
     {
         tracing::error!(error = %e, "final index commit failed");
     }
+    // Merges still running would otherwise be abandoned half-written (leaving files for the
+    // next start to clean up) or, in the search bench, compete with the queries it times.
+    if let Err(e) = writer.wait_merging_threads() {
+        tracing::warn!(error = %e, "finishing the index's merges failed");
+    }
 }
