@@ -361,6 +361,16 @@ fn message(e: &anyhow::Error) -> String {
 }
 
 /// A bench's work folder: the one given, or a fresh temporary one (removed when the guard drops).
+/// Prints a bench's report: as JSON, or as its terminal table.
+fn report<T: serde::Serialize>(json: bool, r: &T, table: String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+    } else {
+        print!("{table}");
+    }
+    Ok(())
+}
+
 fn work_dir(given: Option<&Path>) -> Result<(Option<tempfile::TempDir>, PathBuf)> {
     match given {
         Some(d) => Ok((None, d.to_path_buf())),
@@ -705,12 +715,7 @@ async fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let r = trigger_radar::bench::matching::run(*accounts, *megabytes, *share);
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
         Cmd::Bench {
             cmd:
@@ -762,12 +767,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::ingest(&dir, *items, *accounts, true).await?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
         Cmd::Bench {
             cmd:
@@ -783,12 +783,7 @@ async fn run(cli: Cli) -> Result<()> {
             let r =
                 trigger_radar::bench::pages::run(&dir, *accounts, *items, (*rounds).max(1), !*json)
                     .await?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
         Cmd::Bench {
             cmd:
@@ -810,12 +805,7 @@ async fn run(cli: Cli) -> Result<()> {
             )
             .await
             .map_err(anyhow::Error::msg)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
         Cmd::Bench {
             cmd:
@@ -828,12 +818,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::poll::run(&dir, *feeds, *hosts, !*json).await?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
         Cmd::Bench {
             cmd:
@@ -847,12 +832,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let (_tmp, dir) = work_dir(dir.as_deref())?;
             let r = trigger_radar::bench::deliver::run(&dir, *messages, *rate, *seconds).await?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
         Cmd::Bench {
             cmd: BenchCmd::FeedServer { hosts },
@@ -861,12 +841,7 @@ async fn run(cli: Cli) -> Result<()> {
             cmd: BenchCmd::Detect { megabytes, json },
         } => {
             let r = trigger_radar::bench::detect(*megabytes)?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                print!("{}", r.table());
-            }
-            Ok(())
+            report(*json, &r, r.table())
         }
     }
 }

@@ -254,46 +254,26 @@ async fn the_document_names_every_route_and_answers_conform() {
     assert_eq!(created["saved_search"], saved["id"]);
     // …and from the saved searches page, where the form needs a token too and shows the
     // signing secret once.
-    let r = c.get(format!("{base}/searches")).send().await.unwrap();
-    let cookie = r
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = r.text().await.unwrap();
+    let (cookie, csrf, page) = common::form_page(&c, &format!("{base}/searches")).await;
     assert!(page.contains("https://crm.example.com/plants"), "{page}");
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_string();
-    let form = |t: &str| {
-        trigger_radar::web::params::encode(&[
-            ("csrf".to_string(), csrf.clone()),
-            (
-                "url".to_string(),
-                "https://alerts.example.com/in".to_string(),
-            ),
-            ("token".to_string(), t.to_string()),
-        ])
-    };
-    let post = |body: String| {
-        c.post(format!("{base}/searches/{}/webhook", saved["id"]))
-            .header("cookie", &cookie)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-    };
-    let r = post(form("")).await.unwrap();
+    let hook_url = format!("{base}/searches/{}/webhook", saved["id"]);
+    let alert = "https://alerts.example.com/in";
+    let r = common::post_form(
+        &c,
+        &hook_url,
+        &cookie,
+        &[("csrf", &csrf), ("url", alert), ("token", "")],
+    )
+    .await;
     assert_eq!(r.status(), 401);
     assert!(r.text().await.unwrap().contains("needs a valid API token"));
-    let r = post(form(&token)).await.unwrap();
+    let r = common::post_form(
+        &c,
+        &hook_url,
+        &cookie,
+        &[("csrf", &csrf), ("url", alert), ("token", &token)],
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let page = r.text().await.unwrap();
     assert!(
@@ -391,44 +371,27 @@ async fn with_require_token_pages_and_reads_need_a_token() {
     assert_eq!(r.status(), 303);
     let to = r.headers()["location"].to_str().unwrap().to_string();
     assert!(to.starts_with("/login?next="), "{to}");
-    let r = c.get(format!("{base}{to}")).send().await.unwrap();
-    let csrf_cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let html = r.text().await.unwrap();
+    let (csrf_cookie, csrf, html) = common::form_page(&c, &format!("{base}{to}")).await;
     assert!(!html.contains(&token), "no secret in pages");
-    let csrf = {
-        let i = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-        html[i..i + 32].to_string()
-    };
     let login = |t: &str| {
-        trigger_radar::web::params::encode(&[
+        let url = format!("{base}/login");
+        let pairs = [
             ("csrf".to_string(), csrf.clone()),
             ("token".to_string(), t.to_string()),
             ("next".to_string(), "/search?q=plant".to_string()),
-        ])
+        ];
+        let (c, cookie) = (&c, &csrf_cookie);
+        async move {
+            let pairs: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            common::post_form(c, &url, cookie, &pairs).await
+        }
     };
-    let wrong = c
-        .post(format!("{base}/login"))
-        .header("cookie", &csrf_cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(login("trr_wrong"))
-        .send()
-        .await
-        .unwrap();
+    let wrong = login("trr_wrong").await;
     assert_eq!(wrong.status(), 401);
-    let ok = c
-        .post(format!("{base}/login"))
-        .header("cookie", &csrf_cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(login(&token))
-        .send()
-        .await
-        .unwrap();
+    let ok = login(&token).await;
     assert_eq!(ok.status(), 303);
     assert_eq!(ok.headers()["location"], "/search?q=plant");
     let session = ok.headers()["set-cookie"].to_str().unwrap();

@@ -364,37 +364,18 @@ async fn account_and_sources_pages() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 
-    let r = client.get(format!("{base}/sources")).send().await.unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let html = r.text().await.unwrap();
+    let (cookie, token, html) = common::form_page(&client, &format!("{base}/sources")).await;
     assert!(
         html.contains("data-source=\"demo-ru-regions\""),
         "each source"
     );
-    let token = between(&html, "name=\"csrf\" value=\"", "\"");
-    let run = client
-        .post(format!("{base}/sources/demo-ru-regions/run"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={token}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(run.status(), 303);
-    let unknown = client
-        .post(format!("{base}/sources/nope/run"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={token}"))
-        .send()
-        .await
-        .unwrap();
+    let run_now = |name: &str| {
+        let url = format!("{base}/sources/{name}/run");
+        let (client, cookie, token) = (&client, &cookie, &token);
+        async move { common::post_form(client, &url, cookie, &[("csrf", token)]).await }
+    };
+    assert_eq!(run_now("demo-ru-regions").await.status(), 303);
+    let unknown = run_now("nope").await;
     assert_eq!(unknown.status(), 404);
 }
 
@@ -450,34 +431,15 @@ async fn feeds_exports_and_saved_searches() {
     assert_eq!(rows.records().count(), leads.len());
 
     // Save a search from the search page; its feed lists what it finds, newest first.
-    let r = client
-        .get(format!("{base}/search?q=завод"))
-        .send()
-        .await
-        .unwrap();
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let page = r.text().await.unwrap();
+    let (cookie, token, page) = common::form_page(&client, &format!("{base}/search?q=завод")).await;
     assert!(page.contains("action=\"/searches\""), "save form");
-    let token = between(&page, "name=\"csrf\" value=\"", "\"");
-    let body = trigger_radar::web::params::encode(&[
-        ("csrf".to_string(), token.clone()),
-        ("name".to_string(), "Заводы".to_string()),
-        ("query".to_string(), "q=завод".to_string()),
-    ]);
-    let saved = client
-        .post(format!("{base}/searches"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let saved = common::post_form(
+        &client,
+        &format!("{base}/searches"),
+        &cookie,
+        &[("csrf", &token), ("name", "Заводы"), ("query", "q=завод")],
+    )
+    .await;
     assert_eq!(saved.status(), 303);
     let list = get_text(&client, &format!("{base}/searches")).await;
     assert!(list.contains("Заводы"));
@@ -499,14 +461,13 @@ async fn feeds_exports_and_saved_searches() {
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
     // Deleted: the feed is gone.
     let id = between(&list, "data-saved=\"", "\"");
-    let del = client
-        .post(format!("{base}/searches/{id}/delete"))
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={token}"))
-        .send()
-        .await
-        .unwrap();
+    let del = common::post_form(
+        &client,
+        &format!("{base}/searches/{id}/delete"),
+        &cookie,
+        &[("csrf", &token)],
+    )
+    .await;
     assert_eq!(del.status(), 303);
     assert_eq!(client.get(&feed_url).send().await.unwrap().status(), 404);
 }

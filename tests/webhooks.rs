@@ -163,6 +163,19 @@ async fn message(app: &App, crm: &str, n: usize) -> Message {
     }
 }
 
+/// An RSS feed of (slug, text) items at https://news.test/{slug}.
+fn feed(items: &[(&str, &str)]) -> String {
+    let mut x =
+        String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>");
+    for (slug, text) in items {
+        x.push_str(&format!(
+            "<item><title>{text}</title><link>https://news.test/{slug}</link><description>{text}</description>\
+             <pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>"
+        ));
+    }
+    x + "</channel></rss>"
+}
+
 async fn add(app: &App, url: &str, format: &str) -> (i64, String) {
     let c = app
         .add_webhook(NewSubscription {
@@ -601,17 +614,6 @@ async fn crawls_enqueue_triggers_with_their_events_but_not_for_the_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let app = instance(dir.path()).await;
     let (id, secret) = add(&app, &format!("{base}/hook"), "generic").await;
-    let feed = |items: &[(&str, &str)]| {
-        let mut x =
-            String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>");
-        for (slug, text) in items {
-            x.push_str(&format!(
-                "<item><title>{text}</title><link>https://news.test/{slug}</link><description>{text}</description>\
-                 <pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>"
-            ));
-        }
-        x + "</channel></rss>"
-    };
     let src = dir.path().join("sources");
     std::fs::write(
         src.join("n.toml"),
@@ -834,17 +836,6 @@ async fn a_saved_search_alerts_its_webhook_once_for_each_new_match() {
         "name = \"n\"\nkind = \"feed\"\nurl = \"n.xml\"\n",
     )
     .unwrap();
-    let feed = |items: &[(&str, &str)]| {
-        let mut x =
-            String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>");
-        for (slug, text) in items {
-            x.push_str(&format!(
-                "<item><title>{text}</title><link>https://news.test/{slug}</link><description>{text}</description>\
-                 <pubDate>Tue, 01 Dec 2026 10:00:00 GMT</pubDate></item>"
-            ));
-        }
-        x + "</channel></rss>"
-    };
     let history = (
         "a",
         "Brightwater Logistics Inc. agreed to acquire Ostmark Foods for $300 million.",

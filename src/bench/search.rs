@@ -876,15 +876,8 @@ async fn fts_query(pool: &SqlitePool, q: &BenchQuery) -> Result<usize, String> {
         .map_err(|e| e.to_string())?
         .get(0);
     n += total as usize;
-    for col in [
-        "kind",
-        "status",
-        "source_kind",
-        "lang",
-        "industry",
-        "region",
-        "segment",
-    ] {
+    // The side table's columns are named as the index's facet fields.
+    for col in crate::search::schema::FACETS {
         let rows = run(format!(
             "SELECT e.{col}, COUNT(*) FROM {from}{filter} GROUP BY e.{col}"
         ))

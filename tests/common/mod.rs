@@ -71,3 +71,46 @@ pub async fn serve(app: axum::Router) -> String {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     format!("http://{addr}")
 }
+
+/// A page with forms, opened as a browser would: its CSRF cookie (`name=value`, to send back),
+/// the token its forms repeat, and its HTML.
+pub async fn form_page(client: &reqwest::Client, url: &str) -> (String, String, String) {
+    let r = client.get(url).send().await.unwrap();
+    assert!(r.status().is_success(), "{url}: {}", r.status());
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let html = r.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("{url} has no form"))
+        .to_string();
+    (cookie, token, html)
+}
+
+/// Posts a form (`pairs` encoded, the CSRF token among them) with the page's cookie.
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    pairs: &[(&str, &str)],
+) -> reqwest::Response {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    client
+        .post(url)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(trigger_radar::web::params::encode(&pairs))
+        .send()
+        .await
+        .unwrap()
+}
